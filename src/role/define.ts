@@ -1,0 +1,64 @@
+/**
+ * The role API. A role is a TypeScript module whose default export is `defineRole({...})`.
+ * Roles know nothing of SSH: they turn typed variables and host facts into operations.
+ */
+import type { Operation } from '../ops/types.js';
+import type { VarTable, VarsOf } from './vars.js';
+
+/** What a role knows about the host it configures (gathered once per run, one round trip). */
+export interface HostFacts {
+  /** `debian` (Debian, Ubuntu), `redhat` (RHEL, Rocky, Alma, CentOS, Fedora) or `unknown` */
+  osFamily: 'debian' | 'redhat' | 'unknown';
+  /** os-release ID, e.g. `debian`, `ubuntu`, `rhel` */
+  osId: string;
+  osVersion: string;
+  arch: string;
+  /** login user, and whether commands run as root (directly or through sudo) */
+  user: string;
+  root: boolean;
+  cpus: number;
+  memoryMb: number;
+  hostname: string;
+  /** the host runs systemd as PID 1 */
+  systemd: boolean;
+  /** running inside a container (global sysctls cannot be set there) */
+  container: boolean;
+}
+
+/** Another host of the inventory, as a role may see it (for cluster-wide config: quorum lists, seeds). */
+export interface PeerHost {
+  name: string;
+  /** the address other hosts reach it at (`ansible_host`, else the name) */
+  address: string;
+  groups: string[];
+  /** its resolved variables (secrets included: roles may render them into files; reporters mask them) */
+  vars: Record<string, unknown>;
+}
+
+export interface RoleContext<V> {
+  vars: V;
+  host: PeerHost & { facts: HostFacts };
+  /** hosts of a group, in inventory order (empty if the group does not exist) */
+  group(name: string): PeerHost[];
+  /** every host of the inventory, in order */
+  allHosts(): PeerHost[];
+  /** values other roles export for this host (e.g. java's `java_home`) */
+  exported(role: string): Record<string, unknown>;
+}
+
+export interface RoleDefinition<T extends VarTable = VarTable> {
+  name: string;
+  description: string;
+  /** roles that must have run on the same host first (same or an earlier phase) */
+  dependsOn?: string[];
+  vars: T;
+  /** values made available to dependent roles through `ctx.exported(name)` */
+  exports?(ctx: RoleContext<VarsOf<T>>): Record<string, unknown>;
+  /** offline checks across the inventory (e.g. odd quorum size); each string is one problem */
+  validate?(ctx: RoleContext<VarsOf<T>>): string[];
+  operations(ctx: RoleContext<VarsOf<T>>): Operation<any>[];
+}
+
+export function defineRole<T extends VarTable>(def: RoleDefinition<T>): RoleDefinition<T> {
+  return def;
+}
