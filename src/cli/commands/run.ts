@@ -1,0 +1,62 @@
+/** `orch run PLAYBOOK --inventory X`: converge the hosts. */
+import type { Argv } from 'yargs';
+import { loadPlan, sshConnector, type PlanArgs } from '../context.js';
+import { runPlan } from '../../runner/run.js';
+import { makeMasker } from '../../playbook/secrets.js';
+import { plainReporter } from '../../report/plain.js';
+import { jsonReporter } from '../../report/json.js';
+import { treeReporter } from '../../report/tree.js';
+import type { RunEvent } from '../../report/events.js';
+import { prepareOps } from '../../runner/prepare.js';
+import { recapTable } from '../../report/recap.js';
+
+export interface RunArgs extends PlanArgs {
+  check: boolean;
+  diff: boolean;
+  forks?: number;
+  failFast: boolean;
+  json: boolean;
+  plain: boolean;
+  verbose: boolean;
+  acceptNewHosts: boolean;
+  profile: boolean;
+}
+
+export function runOptions<T>(y: Argv<T>) {
+  return y
+    .positional('playbook', { type: 'string', demandOption: true, describe: 'playbook name (playbooks/NAME.yml) or path' })
+    .option('limit', { alias: 'l', type: 'string', describe: 'only hosts matching this pattern' })
+    .option('tags', { alias: 't', type: 'string', array: true, describe: 'only roles/phases with these tags (role names are tags)' })
+    .option('skip-tags', { type: 'string', array: true, describe: 'skip roles/phases with these tags' })
+    .option('phase', { type: 'string', describe: 'only this phase (number or name)' })
+    .option('from-phase', { type: 'string', describe: 'resume: this phase and the ones after it' });
+}
+
+export async function runCommand(a: RunArgs): Promise<number> {
+  const plan = await loadPlan(a);
+  const mask = makeMasker(plan.secretValues);
+  const out = (s: string) => process.stdout.write(s);
+  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
+  let emit: (e: RunEvent) => void;
+  let finish = async () => {};
+  if (a.json) emit = jsonReporter(out, mask);
+  else if (!a.plain && process.stdout.isTTY && !process.env.CI) {
+    const t = treeReporter(mask, out, { profile: a.profile });
+    emit = t.sink;
+    finish = () => t.done();
+  } else {
+    const p = plainReporter({ write: out, mask, verbose: a.verbose, diff: a.diff });
+    emit = (e) => {
+      if (e.type === 'recap' && a.profile) out(mask(recapTable(e, { profile: true })) + '\n');
+      else p(e);
+    };
+  }
+  const { pool, connect } = sshConnector(plan, a.acceptNewHosts);
+  try {
+    const code = await runPlan(plan, { check: a.check, diff: a.diff, forks: a.forks, failFast: a.failFast, emit, connect, prepare: prepareOps });
+    await finish();
+    return code;
+  } finally {
+    await pool.closeAll();
+  }
+}

@@ -1,0 +1,121 @@
+/** The `orch` command line (yargs): commands, flags, exit codes. */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT, InputError, formatProblem } from '../core/errors.js';
+import { UnreachableError } from '../transport/types.js';
+import { runCommand, runOptions, type RunArgs } from './commands/run.js';
+import { planCommand } from './commands/plan.js';
+import { inventoryGraphCmd, inventoryList, inventoryShow, inventoryValidate } from './commands/inventory.js';
+import { rolesList, rolesShow } from './commands/roles.js';
+import { factsCommand, pingCommand } from './commands/ping.js';
+import { simCommand } from './commands/sim.js';
+
+export const EXIT_CODES_HELP = `Exit codes:
+  0  success
+  1  internal error
+  2  a host failed
+  3  a host was unreachable
+  4  bad input (inventory, playbook, variables): nothing was touched`;
+
+function common<T>(y: Argv<T>) {
+  return y
+    .option('inventory', { alias: 'i', type: 'string', demandOption: true, describe: 'inventory name (inventories/NAME/) or path' })
+    .option('sim', { type: 'boolean', default: false, describe: 'use the simulated hosts of `orch sim up` (overlay)' })
+    .option('extra-vars', { alias: 'e', type: 'string', array: true, describe: 'key=value, JSON, or @file.yml (highest precedence)' });
+}
+
+/** Parse and run; resolves to the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const set = (p: Promise<number> | number) => Promise.resolve(p).then((c) => void (code = c));
+  const cli = yargs(args)
+    .scriptName('orch')
+    .usage('$0 <command> [options]\n\nAgentless orchestrator: typed roles over SSH, phase by phase.')
+    .epilog(EXIT_CODES_HELP)
+    .strict()
+    .demandCommand(1, 'name a command (see --help)')
+    .command(
+      'run <playbook>',
+      'converge the hosts of an inventory with a playbook',
+      (y) =>
+        runOptions(common(y))
+          .option('check', { alias: 'C', type: 'boolean', default: false, describe: 'dry run: report what would change, change nothing' })
+          .option('diff', { alias: 'D', type: 'boolean', default: false, describe: 'show unified diffs of files (secrets masked)' })
+          .option('forks', { alias: 'f', type: 'number', describe: 'hosts at once (default all, up to 50)' })
+          .option('fail-fast', { type: 'boolean', default: false, describe: 'stop the run at the first failed host' })
+          .option('json', { type: 'boolean', default: false, describe: 'JSON-lines event stream on stdout' })
+          .option('plain', { type: 'boolean', default: false, describe: 'plain lines even on a terminal' })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also list unchanged operations' })
+          .option('profile', { type: 'boolean', default: false, describe: 'print where the time went (connect, facts, diff, apply)' })
+          .option('accept-new-hosts', { type: 'boolean', default: false, describe: 'record unknown host keys in known_hosts (changed keys are always refused)' }),
+      (a) => set(runCommand(a as unknown as RunArgs)),
+    )
+    .command(
+      'plan <playbook>',
+      'offline: phases, hosts, roles in order, resolved variables (no connection)',
+      (y) =>
+        runOptions(common(y))
+          .option('vars', { type: 'string', describe: 'also print the resolved variables of this host, with where each comes from' })
+          .option('json', { type: 'boolean', default: false }),
+      (a) => set(planCommand(a as any)),
+    )
+    .command('inventory <action> [host]', 'list | show HOST | validate | graph', (y) =>
+      common(y)
+        .positional('action', { choices: ['list', 'show', 'validate', 'graph'] as const, demandOption: true })
+        .positional('host', { type: 'string' })
+        .option('playbook', { type: 'string', describe: 'validate role variables for this playbook (default: site when it exists)' }),
+      (a) => {
+        const args = a as any;
+        if (args.action === 'list') return set(inventoryList(args));
+        if (args.action === 'graph') return set(inventoryGraphCmd(args));
+        if (args.action === 'validate') return set(inventoryValidate(args));
+        if (!args.host) throw new InputError([{ file: args.inventory, message: 'inventory show needs a HOST' }]);
+        return set(inventoryShow(args));
+      },
+    )
+    .command('roles <action> [role]', 'list | show ROLE (variables with type, default, description)', (y) =>
+      y.positional('action', { choices: ['list', 'show'] as const, demandOption: true }).positional('role', { type: 'string' }),
+      (a) => set(a.action === 'list' ? rolesList() : rolesShow(String(a.role ?? ''))),
+    )
+    .command('ping', 'connect to every host: OS, user, sudo, round-trip time', (y) => common(y).option('accept-new-hosts', { type: 'boolean', default: false }),
+      (a) => set(pingCommand(a as any)),
+    )
+    .command('facts <host>', 'the facts orch gathers on a host', (y) =>
+      common(y).positional('host', { type: 'string', demandOption: true }).option('accept-new-hosts', { type: 'boolean', default: false }),
+      (a) => set(factsCommand(a as any)),
+    )
+    .command('sim <action>', 'simulated hosts in Docker: up | down | status', (y) =>
+      y
+        .positional('action', { choices: ['up', 'down', 'status'] as const, demandOption: true })
+        .option('inventory', { alias: 'i', type: 'string', describe: 'inventory whose hosts to simulate' })
+        .option('all', { type: 'boolean', default: false, describe: 'with down: remove every simulated host, also leftovers' }),
+      (a) => set(simCommand(a as any)),
+    )
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      process.stderr.write(`${msg}\n\n${y.help()}\n`);
+      code = EXIT.badInput;
+    })
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100));
+  try {
+    await cli.parseAsync(hideBin(['node', 'orch', ...args]));
+  } catch (e) {
+    return reportError(e);
+  }
+  return code;
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof InputError) {
+    process.stderr.write(`error: bad input (nothing was touched):\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
+    return EXIT.badInput;
+  }
+  if (e instanceof UnreachableError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return EXIT.hostUnreachable;
+  }
+  process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT.internal;
+}

@@ -1,0 +1,198 @@
+/**
+ * One host, one phase: operations of its roles -> one facts round trip -> plans on the controller ->
+ * (unless --check) one apply round trip holding every change, the pending actions they make due and
+ * the restart handlers they notify.
+ */
+import type { HostFacts, PeerHost, RoleContext } from '../role/define.js';
+import type { FileDiff, Operation, OpResult, PendingAction, Plan } from '../ops/types.js';
+import type { Connection } from '../transport/types.js';
+import type { PlannedHost } from '../playbook/plan.js';
+import type { EventSink, HostCounts } from '../report/events.js';
+import { applyScript, factsScript, parseApplyOutput, parseFactsOutput, type ApplyStep } from './scripts.js';
+import { q } from '../ops/quote.js';
+import type { Profile } from './profile.js';
+
+export interface HostPhaseInput {
+  phase: string;
+  host: PlannedHost;
+  conn: Connection;
+  facts: HostFacts;
+  peers: { self: PeerHost; all: PeerHost[] };
+  check: boolean;
+  diff: boolean;
+  emit: EventSink;
+  profile: Profile;
+  /** resolves before planning, e.g. artifact downloads into the controller cache */
+  prepare?: (ops: Operation[]) => Promise<void>;
+  /** the handler for a notified name (default: `systemctl restart NAME`) */
+  handlerScript?: (name: string) => string;
+}
+
+interface Item {
+  role: string;
+  op: Operation<any>;
+  plan?: Plan;
+}
+
+export class HostPhaseError extends Error {}
+
+export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
+  const { conn, emit, phase, profile } = inp;
+  const counts: HostCounts = { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0 };
+  const report = (it: Item, r: Omit<OpResult, 'kind' | 'name' | 'role'>) => {
+    const st = r.status;
+    if (st === 'changed') counts.changed++;
+    else if (st === 'failed') counts.failed++;
+    else if (st === 'skipped') counts.skipped++;
+    else counts.ok++;
+    emit({ type: 'op-result', phase, host: inp.host.name, result: { kind: it.op.kind, name: it.op.name, role: it.role, ...r } });
+  };
+
+  // 1. operations of every role, in order
+  const items: Item[] = [];
+  const exportsByRole = new Map<string, Record<string, unknown>>();
+  profile.time('render', () => {
+    for (const r of inp.host.roles) {
+      const ctx: RoleContext<any> = {
+        vars: r.vars,
+        host: { ...inp.peers.self, facts: inp.facts },
+        group: (g) => inp.peers.all.filter((p) => p.groups.includes(g)),
+        allHosts: () => inp.peers.all,
+        exported: (name) => exportsByRole.get(name) ?? {},
+      };
+      if (r.def.exports) exportsByRole.set(r.name, r.def.exports(ctx));
+      for (const op of r.def.operations(ctx)) items.push({ role: r.name, op });
+    }
+  });
+  if (inp.prepare) await profile.timeAsync('prepare', () => inp.prepare!(items.map((i) => i.op)));
+
+  // 2. facts: one round trip, deduplicated by key
+  const factIndex = new Map<string, number>();
+  const facts = [];
+  for (const it of items) {
+    const f = it.op.fact;
+    if (f && !factIndex.has(f.key)) {
+      factIndex.set(f.key, facts.length);
+      facts.push(f);
+    }
+  }
+  let parsed: unknown[] = [];
+  if (facts.length) {
+    const res = await profile.timeAsync('facts', () => conn.runScript(factsScript(facts)));
+    if (res.code !== 0) throw new HostPhaseError(`facts script failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
+    const outs = parseFactsOutput(res.stdout, facts.length);
+    parsed = facts.map((f, i) => f.parse(outs[i].stdout, outs[i].code));
+  }
+
+  // 3. plans on the controller
+  profile.time('diff', () => {
+    for (const it of items) it.plan = it.op.plan(it.op.fact ? parsed[factIndex.get(it.op.fact.key)!] : undefined);
+  });
+
+  // 3b. --diff: fetch the current content of files about to change (one more round trip)
+  if (inp.diff) await fetchBefore(conn, items);
+
+  // 4. steps of the apply script: changes, pending actions right before the ops that flush them, handlers
+  const steps: Array<ApplyStep & { item?: Item; handler?: string; pending?: PendingAction }> = [];
+  const pending = new Map<string, PendingAction>();
+  const notified: string[] = [];
+  const started = new Set<string>();
+  const flushPending = (keys?: string[]) => {
+    for (const [k, a] of pending) {
+      if (keys && !keys.includes(k)) continue;
+      steps.push({ id: steps.length, script: a.script, pending: a });
+      pending.delete(k);
+    }
+  };
+  for (const it of items) {
+    const p = it.plan!;
+    if (p.status !== 'change') continue;
+    if (it.op.flushes) flushPending(it.op.flushes);
+    steps.push({ id: steps.length, script: p.script, item: it });
+    for (const a of p.pending ?? []) pending.set(a.key, a);
+    for (const s of p.started ?? []) started.add(s);
+    for (const n of it.op.notify ?? []) if (!notified.includes(n)) notified.push(n);
+  }
+  flushPending();
+  for (const svc of notified) {
+    if (started.has(svc)) continue;
+    steps.push({ id: steps.length, script: (inp.handlerScript ?? restartScript)(svc), handler: svc });
+  }
+
+  // 5. report ok/skip now; changes are reported after applying (or as would-change in check mode)
+  for (const it of items) {
+    const p = it.plan!;
+    if (p.status === 'ok') report(it, { status: 'ok', reason: p.reason });
+    else if (p.status === 'skip') report(it, { status: 'skipped', reason: p.reason });
+    else if (inp.check) report(it, { status: 'changed', reason: `would change: ${p.reason}`, diff: p.diff });
+  }
+  if (inp.check) {
+    for (const s of steps) {
+      if (s.handler) emit({ type: 'handler', phase, host: inp.host.name, name: `restart ${s.handler}`, status: 'changed', reason: 'would restart (notified)' });
+    }
+    return counts;
+  }
+  if (steps.length === 0) return counts;
+
+  // 6. uploads (artifacts) then one apply round trip
+  for (const s of steps) {
+    const it = s.item;
+    if (it?.op.uploads) {
+      const fact = it.op.fact ? parsed[factIndex.get(it.op.fact.key)!] : undefined;
+      for (const u of it.op.uploads(fact)) await profile.timeAsync('upload', () => conn.putFile(u.local, u.remote, { mode: u.mode }));
+    }
+  }
+  const res = await profile.timeAsync('apply', () => conn.runScript(applyScript(steps)));
+  const { steps: outcomes, complete } = parseApplyOutput(res.stdout);
+  const byId = new Map(outcomes.map((o) => [o.id, o]));
+  let failure: string | undefined;
+  for (const s of steps) {
+    const o = byId.get(s.id);
+    if (s.item) {
+      const p = s.item.plan as Extract<Plan, { status: 'change' }>;
+      if (!o) {
+        report(s.item, { status: 'failed', reason: failure ? 'not run: an earlier step failed' : 'not run: the apply script stopped early' });
+        continue;
+      }
+      if (o.code !== 0) {
+        failure = `${s.item.op.kind} ${s.item.op.name}: exit ${o.code}`;
+        report(s.item, { status: 'failed', reason: `exit ${o.code}: ${lastLine(o.output)}`, output: o.output });
+      } else if (o.skips.length) report(s.item, { status: 'skipped', reason: o.skips.join('; '), diff: p.diff });
+      else report(s.item, { status: 'changed', reason: p.reason, diff: p.diff });
+    } else {
+      const name = s.handler ? `restart ${s.handler}` : s.pending!.description;
+      const status = !o ? 'failed' : o.code === 0 ? 'changed' : 'failed';
+      const reason = !o ? 'not run: an earlier step failed' : o.code === 0 ? (s.handler ? 'notified by a changed file' : 'due after a change') : `exit ${o.code}: ${lastLine(o.output)}`;
+      if (o && o.code !== 0) failure = `${name}: exit ${o.code}`;
+      emit({ type: 'handler', phase, host: inp.host.name, name, status, reason });
+      if (status === 'failed') counts.failed++;
+    }
+  }
+  if (!complete && !failure) failure = `apply script ended early (exit ${res.code}): ${res.stderr.trim().slice(0, 300)}`;
+  if (failure) throw new HostPhaseError(failure);
+  return counts;
+}
+
+const restartScript = (svc: string) => `systemctl restart ${q(svc)}`;
+
+function lastLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines[lines.length - 1] ?? 'no output';
+}
+
+async function fetchBefore(conn: Connection, items: Item[]): Promise<void> {
+  const diffs: FileDiff[] = [];
+  for (const it of items) {
+    const p = it.plan;
+    if (p?.status === 'change' && p.diff && !p.diff.masked && p.diff.before === undefined) diffs.push(p.diff);
+  }
+  if (!diffs.length) return;
+  const script = diffs
+    .map((d, i) => `printf '\\036F ${i}\\n'; if [ -f ${q(d.path)} ] && [ $(wc -c < ${q(d.path)}) -lt 262144 ]; then base64 < ${q(d.path)}; else echo -; fi; printf '\\n\\036E ${i} 0\\n'`)
+    .join('\n');
+  const res = await conn.runScript(script);
+  for (const [i, d] of diffs.entries()) {
+    const m = res.stdout.split(`\x1eF ${i}\n`)[1]?.split(`\n\x1eE ${i} `)[0]?.trim();
+    if (m && m !== '-') d.before = Buffer.from(m.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+}

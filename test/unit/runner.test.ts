@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runPlan } from '../../src/runner/run.js';
+import { localConnection } from '../../src/transport/local.js';
+import type { Connection } from '../../src/transport/types.js';
+import { UnreachableError } from '../../src/transport/types.js';
+import type { Operation, Plan } from '../../src/ops/types.js';
+import { q } from '../../src/ops/quote.js';
+import { defineRole } from '../../src/role/define.js';
+import type { RunPlan } from '../../src/playbook/plan.js';
+import type { RunEvent } from '../../src/report/events.js';
+import type { Inventory } from '../../src/inventory/types.js';
+
+/** a minimal file op: content only */
+function fileOp(path: string, content: string, notify?: string[]): Operation<string | null> {
+  return {
+    kind: 'file',
+    name: path,
+    notify,
+    fact: { key: `cat:${path}`, command: `cat ${q(path)}`, parse: (out, code) => (code === 0 ? out : null) },
+    plan(cur): Plan {
+      if (cur === content) return { status: 'ok', reason: 'content matches' };
+      return { status: 'change', reason: cur === null ? 'file is missing' : 'content differs', script: `printf '%s' ${q(content)} > ${q(path)}` };
+    },
+  };
+}
+
+function failingOp(): Operation<null> {
+  return { kind: 'command', name: 'fails', fact: null, plan: () => ({ status: 'change', reason: 'always', script: 'echo boom >&2; exit 7' }) };
+}
+
+function counting(conn: Connection) {
+  const calls: string[] = [];
+  return {
+    calls,
+    conn: { ...conn, host: conn.host, runScript: (s: string, o?: { timeoutMs?: number }) => (calls.push(s), conn.runScript(s, o)), putFile: conn.putFile, close: conn.close } as Connection,
+  };
+}
+
+function planFor(hosts: string[], phases: Array<{ name: string; ops: (host: string) => Operation<any>[]; maxFail?: number }>): RunPlan {
+  const inventory: Inventory = { source: 'test', hosts: new Map(hosts.map((h) => [h, { name: h, vars: [], groups: ['all'] }])), groups: new Map() };
+  return {
+    playbook: { file: 'test.yml', phases: [] },
+    inventory,
+    phases: phases.map((p, i) => ({
+      phase: { name: p.name, index: i + 1, hosts: 'all', roles: [], tags: [], maxFailPercentage: p.maxFail },
+      hosts: hosts.map((h) => ({
+        name: h,
+        roles: [{ name: `r${i}`, def: defineRole({ name: `r${i}`, description: 'test', vars: {}, operations: () => p.ops(h) }), vars: {} }],
+      })),
+    })),
+    hostVars: new Map(hosts.map((h) => [h, {}])),
+    origins: new Map(),
+    connections: new Map(),
+    roles: new Map(),
+    secretValues: new Set(),
+    secretKeys: new Set(),
+    warnings: [],
+  };
+}
+
+describe('runner', () => {
+  it('converges in one facts and one apply round trip per host and phase, then changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    const plan = planFor(['a', 'b'], [{ name: 'files', ops: (h) => [fileOp(join(dir, `${h}-1`), 'one\n'), fileOp(join(dir, `${h}-2`), `two ${h}\n`)] }]);
+    const c = counting(localConnection());
+    const events: RunEvent[] = [];
+    const code = await runPlan(plan, { check: false, diff: false, emit: (e) => events.push(e), connect: async () => c.conn });
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'b-2'), 'utf8')).toBe('two b\n');
+    // host facts + facts + apply, per host
+    expect(c.calls.length).toBe(2 + 2 * 2);
+    const recap = events.find((e) => e.type === 'recap') as Extract<RunEvent, { type: 'recap' }>;
+    expect(recap.hosts.a.changed).toBe(2);
+
+    c.calls.length = 0;
+    const events2: RunEvent[] = [];
+    expect(await runPlan(plan, { check: false, diff: false, emit: (e) => events2.push(e), connect: async () => c.conn })).toBe(0);
+    const recap2 = events2.find((e) => e.type === 'recap') as Extract<RunEvent, { type: 'recap' }>;
+    expect(recap2.hosts.a).toMatchObject({ ok: 2, changed: 0 });
+    expect(c.calls.length).toBe(2 + 2); // host facts + facts only: nothing to apply
+  });
+
+  it('check mode reports exactly what would change and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    writeFileSync(join(dir, 'same'), 'x');
+    const plan = planFor(['a'], [{ name: 'p', ops: () => [fileOp(join(dir, 'same'), 'x'), fileOp(join(dir, 'new'), 'y')] }]);
+    const events: RunEvent[] = [];
+    await runPlan(plan, { check: true, diff: false, emit: (e) => events.push(e), connect: async () => localConnection() });
+    const changed = events.filter((e) => e.type === 'op-result' && e.result.status === 'changed');
+    expect(changed).toHaveLength(1);
+    expect((changed[0] as any).result.name).toBe(join(dir, 'new'));
+    expect((changed[0] as any).result.reason).toMatch(/^would change: file is missing/);
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+  });
+
+  it('a failed operation stops its host, reports the error, and the others go on; later phases skip the failed host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    const plan = planFor(['good', 'bad'], [
+      { name: 'one', ops: (h) => (h === 'bad' ? [failingOp(), fileOp(join(dir, 'after-fail'), 'z')] : [fileOp(join(dir, 'good'), 'g')]) },
+      { name: 'two', ops: (h) => [fileOp(join(dir, `${h}-phase2`), 'p2')] },
+    ]);
+    const events: RunEvent[] = [];
+    const code = await runPlan(plan, { check: false, diff: false, emit: (e) => events.push(e), connect: async () => localConnection() });
+    expect(code).toBe(2);
+    const failed = events.find((e) => e.type === 'op-result' && e.result.status === 'failed') as any;
+    expect(failed.result.reason).toContain('exit 7: boom');
+    expect(existsSync(join(dir, 'after-fail'))).toBe(false);
+    expect(existsSync(join(dir, 'good-phase2'))).toBe(true);
+    expect(existsSync(join(dir, 'bad-phase2'))).toBe(false);
+    const recap = events.find((e) => e.type === 'recap') as any;
+    expect(recap.resumeFrom).toBe('one');
+  });
+
+  it('an unreachable host gives exit 3; max_fail_percentage aborts the run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    const plan = planFor(['up', 'down'], [
+      { name: 'one', ops: (h) => [fileOp(join(dir, h), 'x')], maxFail: 0 },
+      { name: 'two', ops: (h) => [fileOp(join(dir, `${h}-2`), 'x')] },
+    ]);
+    const events: RunEvent[] = [];
+    const code = await runPlan(plan, {
+      check: false,
+      diff: false,
+      emit: (e) => events.push(e),
+      connect: async (h) => {
+        if (h === 'down') throw new UnreachableError(h, 'down (127.0.0.1:1): connection refused');
+        return localConnection();
+      },
+    });
+    expect(code).toBe(3);
+    expect(events.some((e) => e.type === 'run-aborted')).toBe(true);
+    expect(existsSync(join(dir, 'up-2'))).toBe(false);
+  });
+
+  it('handlers run once per phase, after the changes that notified them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    const log = join(dir, 'handler.log');
+    const plan = planFor(['a'], [{ name: 'p', ops: () => [fileOp(join(dir, 'c1'), '1', ['svc']), fileOp(join(dir, 'c2'), '2', ['svc'])] }]);
+    const events: RunEvent[] = [];
+    await runPlan(plan, { check: false, diff: false, emit: (e) => events.push(e), connect: async () => localConnection(), handlerScript: (n) => `echo restart ${n} >> ${q(log)}` });
+    expect(readFileSync(log, 'utf8')).toBe('restart svc\n');
+    expect(events.filter((e) => e.type === 'handler')).toHaveLength(1);
+  });
+});
