@@ -13,9 +13,12 @@ export function unifiedDiff(d: FileDiff, context = 3): string {
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) (ops.push({ t: ' ', s: a[i] }), i++, j++);
-    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ t: '+', s: b[j++] });
-    else ops.push({ t: '-', s: a[i++] });
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ t: ' ', s: a[i] });
+      i++;
+      j++;
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push({ t: '-', s: a[i++] });
+    else ops.push({ t: '+', s: b[j++] });
   }
   const out = [`--- ${d.before === undefined ? '/dev/null' : d.path}`, `+++ ${d.path}`];
   const keep = ops.map((o, k) => o.t !== ' ' || ops.slice(Math.max(0, k - context), k + context + 1).some((x) => x.t !== ' '));
