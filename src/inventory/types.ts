@@ -18,6 +18,11 @@ export interface VarLayer {
   label: string;
   values: Record<string, unknown>;
   origins: Record<string, VarOrigin>;
+  /**
+   * Where the layer comes from, for precedence (see ./vars.ts): `inline` = the inventory file itself,
+   * `file` = a group_vars/ or host_vars/ file, `overlay` = the simulator's overlay. Absent means `inline`.
+   */
+  kind?: 'inline' | 'file' | 'overlay';
 }
 
 export interface GroupDef {

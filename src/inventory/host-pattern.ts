@@ -1,0 +1,79 @@
+/**
+ * Host entries as Ansible writes them in inventories: an optional `:port` suffix (`db1:2222`,
+ * `[2001:db8::1]:2222`) and numeric or alphabetic ranges (`vm[01:10]`, `db-[a:c]`, `n[0:10:2]`),
+ * several ranges per name allowed. Mirrors Ansible's `parse_address` + `expand_hostname_range`.
+ */
+
+export type HostPatternResult = { hosts: string[]; port?: number } | { error: string };
+
+export function expandHostPattern(entry: string): HostPatternResult {
+  const text = entry.trim();
+  if (!text) return { error: 'empty host name' };
+  if (text === '---') return { error: "host name '---' (is this file YAML?)" };
+  const { name, port } = splitPort(text);
+  if (port !== undefined && (port < 1 || port > 65535)) return { error: `port ${port} out of range 1..65535` };
+  if (port === undefined && text.endsWith(':')) {
+    return { error: `host '${text}' ends in ':', which is reserved for a port` };
+  }
+  if (!name.includes('[')) return { hosts: [name], port };
+  try {
+    return { hosts: expandRanges(name), port };
+  } catch (e) {
+    return { error: `host range in '${text}': ${(e as Error).message}` };
+  }
+}
+
+/** `host:port` (the host part having no other `:` outside brackets), `[ipv6]:port`, or a bare name. */
+function splitPort(text: string): { name: string; port?: number } {
+  const v6 = /^\[([0-9A-Fa-f:.%]+)\](?::(\d+))?$/.exec(text);
+  if (v6 && (v6[1].match(/:/g)?.length ?? 0) >= 2) return { name: v6[1], port: v6[2] ? Number(v6[2]) : undefined };
+  const m = /^(.+):(\d+)$/.exec(text);
+  if (m && !hasColonOutsideBrackets(m[1])) return { name: m[1], port: Number(m[2]) };
+  return { name: text };
+}
+
+function hasColonOutsideBrackets(s: string): boolean {
+  let depth = 0;
+  for (const c of s) {
+    if (c === '[') depth++;
+    else if (c === ']') depth = Math.max(0, depth - 1);
+    else if (c === ':' && depth === 0) return true;
+  }
+  return false;
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+function expandRanges(name: string): string[] {
+  const open = name.indexOf('[');
+  const close = name.indexOf(']', open);
+  if (close < 0) throw new Error("'[' without ']'");
+  const head = name.slice(0, open);
+  const tail = name.slice(close + 1);
+  const bounds = name.slice(open + 1, close).split(':');
+  if (bounds.length !== 2 && bounds.length !== 3) throw new Error('a range must be [begin:end] or [begin:end:step]');
+  const beg = bounds[0] || '0';
+  const end = bounds[1];
+  const step = bounds.length === 3 ? Number(bounds[2]) : 1;
+  if (!end) throw new Error('a range must have an end');
+  if (!Number.isInteger(step) || step < 1) throw new Error(`bad step '${bounds[2]}'`);
+  let seq: string[];
+  const ib = LETTERS.indexOf(beg);
+  const ie = LETTERS.indexOf(end);
+  if (beg.length === 1 && end.length === 1 && ib >= 0 && ie >= 0) {
+    if (ib > ie) throw new Error('begin must be <= end');
+    seq = [];
+    for (let i = ib; i <= ie; i += step) seq.push(LETTERS[i]);
+  } else {
+    if (!/^\d+$/.test(beg) || !/^\d+$/.test(end)) throw new Error(`'${beg}:${end}' is neither numeric nor alphabetic`);
+    const width = beg.length > 1 && beg.startsWith('0') ? beg.length : 0;
+    if (width && width !== end.length) throw new Error('zero-padded begin and end must have the same length');
+    seq = [];
+    for (let i = Number(beg); i <= Number(end); i += step) seq.push(width ? String(i).padStart(width, '0') : String(i));
+    if (seq.length === 0) throw new Error('begin must be <= end');
+  }
+  return seq.flatMap((s) => {
+    const host = head + s + tail;
+    return host.includes('[') ? expandRanges(host) : [host];
+  });
+}
