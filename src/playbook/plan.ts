@@ -3,7 +3,7 @@
  * validated against the roles' schemas. `orch plan` stops here; `orch run` executes it. All problems are
  * collected and thrown together as one InputError before any host is touched.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
+import AjvModule, { type ValidateFunction } from 'ajv';
 import { InputError, type InputProblem, formatProblem } from '../core/errors.js';
 import type { ConnectionSpec, Inventory, VarLayer, VarOrigin } from '../inventory/types.js';
 import { resolveHostVars } from '../inventory/vars.js';
@@ -65,12 +65,16 @@ export interface RunPlan {
   warnings: string[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const ajv = new (Ajv as any)({ allErrors: true, strict: false });
 const validators = new Map<string, ValidateFunction>();
 function validatorFor(role: string, key: string, schema: object): ValidateFunction {
   const id = `${role}/${key}`;
   let v = validators.get(id);
-  if (!v) validators.set(id, (v = ajv.compile(schema)));
+  if (!v) {
+    v = ajv.compile(schema) as ValidateFunction;
+    validators.set(id, v);
+  }
   return v;
 }
 

@@ -4,7 +4,7 @@
  * the restart handlers they notify.
  */
 import type { HostFacts, PeerHost, RoleContext } from '../role/define.js';
-import type { FileDiff, Operation, OpResult, PendingAction, Plan } from '../ops/types.js';
+import type { Fact, FileDiff, Operation, OpResult, PendingAction, Plan } from '../ops/types.js';
 import type { Connection } from '../transport/types.js';
 import type { PlannedHost } from '../playbook/plan.js';
 import type { EventSink, HostCounts } from '../report/events.js';
@@ -68,7 +68,7 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
 
   // 2. facts: one round trip, deduplicated by key
   const factIndex = new Map<string, number>();
-  const facts = [];
+  const facts: Fact<unknown>[] = [];
   for (const it of items) {
     const f = it.op.fact;
     if (f && !factIndex.has(f.key)) {

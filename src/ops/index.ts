@@ -1,0 +1,38 @@
+/**
+ * The operations library: `ops.<name>(options)` returns an `Operation` (see types.ts).
+ * Runner contract beyond types.ts: `await prepareArtifacts(ops)` before calling `uploads()` of artifact ops.
+ */
+import { artifact } from './artifact.js';
+import { command } from './command.js';
+import { dir } from './dir.js';
+import { file } from './file.js';
+import { limits } from './limits.js';
+import { lineInFile } from './line-in-file.js';
+import { packages } from './packages.js';
+import { symlink } from './symlink.js';
+import { sysctl } from './sysctl.js';
+import { service, unit } from './systemd.js';
+import { group, user } from './users.js';
+import { waitForHttp, waitForPort } from './wait.js';
+
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact };
+
+export { lines } from './file.js';
+export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
+export { ensureCached, cachedPath, defaultCacheDir } from './artifact-cache.js';
+export { DAEMON_RELOAD } from './systemd.js';
+export type { ArtifactOptions, ArtifactFact, ArtifactOperation } from './artifact.js';
+export type { CommandOptions } from './command.js';
+export type { DirOptions } from './dir.js';
+export type { FileOptions, FileFact } from './file.js';
+export type { LimitsOptions, LimitsEntry } from './limits.js';
+export type { LineInFileOptions } from './line-in-file.js';
+export type { PackagesOptions } from './packages.js';
+export type { SymlinkOptions } from './symlink.js';
+export type { SysctlOptions } from './sysctl.js';
+export type { ServiceOptions, UnitOptions } from './systemd.js';
+export type { GroupOptions, UserOptions } from './users.js';
+export type { WaitForHttpOptions, WaitForPortOptions } from './wait.js';
+export type { Mode, Ownership } from './stat.js';
+export * from './types.js';
+export { q, argv, octal } from './quote.js';
