@@ -21,7 +21,7 @@ export class RoleRegistry {
 
   /** role names available in the search path, sorted */
   names(): string[] {
-    const out = new Set<string>();
+    const out = new Set<string>(this.cache.keys());
     for (const dir of this.searchPath) {
       if (!existsSync(dir)) continue;
       for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/playbook/plan.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { parseExtraVars } from '../../src/inventory/extra-vars.js';
+import { RoleRegistry } from '../../src/role/registry.js';
+import { defineRole } from '../../src/role/define.js';
+import { v } from '../../src/role/vars.js';
+import { InputError } from '../../src/core/errors.js';
+import { projectRoot } from '../../src/core/project.js';
+
+const demo = defineRole({
+  name: 'demo',
+  description: 'test role',
+  vars: {
+    demo_port: v.port({ default: 8080, doc: 'port' }),
+    demo_heap: v.str({ default: '1g', pattern: '^[0-9]+[mg]$', doc: 'heap' }),
+    demo_password: v.str({ default: 'pw-default-x', doc: 'password', secret: true }),
+  },
+  operations: () => [],
+});
+const role = (name: string, dependsOn: string[] = []) => defineRole({ name, description: name, dependsOn, vars: {}, operations: () => [] });
+
+function playbook(text: string) {
+  const f = join(mkdtempSync(join(tmpdir(), 'orch-plan-')), 'pb.yml');
+  writeFileSync(f, text);
+  return loadPlaybook(f);
+}
+
+function registry(...roles: ReturnType<typeof role>[]) {
+  const r = new RoleRegistry([]);
+  for (const x of roles) r.add(x);
+  return r;
+}
+
+describe('plan: minimal-5vm', () => {
+  it('resolves phases, hosts and roles of the site playbook offline', async () => {
+    const inv = loadInventory('minimal-5vm', { projectRoot });
+    const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
+    const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes']);
+    expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
+    const vm1 = plan.phases[0].hosts[0].roles[0];
+    expect(vm1.name).toBe('common');
+    expect(vm1.vars.common_sysctl).toMatchObject({ 'vm.max_map_count': 262144, 'net.ipv4.ip_local_port_range': '10000 65535' });
+    expect(vm1.vars.common_data_dirs).toEqual(['/data', '/data/postgresql', '/data/kafka', '/data/etcd']);
+    expect(plan.phases[0].hosts[4].roles[0].vars.common_data_dirs).toContain('/data/spark');
+    expect(plan.connections.get('vm4')).toMatchObject({ address: '10.20.0.21', port: 22, user: 'root' });
+  });
+
+  it('limits hosts, selects phases and filters by tags', async () => {
+    const inv = loadInventory('minimal-5vm', { projectRoot });
+    const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
+    const reg = new RoleRegistry();
+    const p1 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, limit: 'data_plane', fromPhase: '2' });
+    expect(p1.phases.map((p) => [p.phase.name, p.hosts.map((h) => h.name)])).toEqual([['runtimes', ['vm4', 'vm5']]]);
+    const p2 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, phase: 'os-preparation', skipTags: ['common'] });
+    expect(p2.phases[0].hosts[0].roles).toEqual([]);
+    await expect(buildPlan({ inventory: inv, playbook: pb, registry: reg, phase: 'nope' })).rejects.toThrow(/no such phase/);
+  });
+
+  it('extra vars win over the inventory', async () => {
+    const inv = loadInventory('minimal-5vm', { projectRoot });
+    const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
+    const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry(), extraVars: parseExtraVars(['common_timezone=Europe/Paris'], projectRoot) });
+    expect(plan.phases[0].hosts[2].roles[0].vars.common_timezone).toBe('Europe/Paris');
+  });
+});
+
+describe('plan: errors before any host is touched', () => {
+  it('reports every invalid variable with file, line and key, and refuses placeholder secrets', async () => {
+    const inv = loadInventory(join(projectRoot, 'test/fixtures/plan-bad'));
+    const pb = playbook('- name: one\n  hosts: web\n  roles: [demo]\n');
+    const err = await buildPlan({ inventory: inv, playbook: pb, registry: registry(demo) }).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    const text = (err as InputError).message;
+    expect(text).toMatch(/group_vars\/web\.yml:1: demo_heap: "4gb" is not valid for role demo: must match pattern/);
+    expect(text).toMatch(/hosts\.yml:8: .*demo_port: "eighty" is not valid for role demo: must be integer/);
+    expect(text).toMatch(/group_vars\/web\.yml:2: demo_password: secret demo_password is still a placeholder/);
+    expect(text).not.toContain('changeme');
+  });
+
+  it('names a dependency scheduled later, or missing, and a cycle', async () => {
+    const inv = loadInventory(join(projectRoot, 'test/fixtures/plan-bad'));
+    const later = playbook('- name: one\n  hosts: web\n  roles: [kafka]\n- name: two\n  hosts: web\n  roles: [java]\n');
+    await expect(buildPlan({ inventory: inv, playbook: later, registry: registry(role('kafka', ['java']), role('java')) })).rejects.toThrow(
+      /role kafka depends on java, which is scheduled later \(phase 2 two\) on host w1/,
+    );
+    const missing = playbook('- name: one\n  hosts: web\n  roles: [kafka]\n');
+    await expect(buildPlan({ inventory: inv, playbook: missing, registry: registry(role('kafka', ['java']), role('java')) })).rejects.toThrow(
+      /role kafka depends on java, which runs on host w1 in no phase up to 1/,
+    );
+    const cyc = playbook('- name: one\n  hosts: web\n  roles: [a, b]\n');
+    await expect(buildPlan({ inventory: inv, playbook: cyc, registry: registry(role('a', ['b']), role('b', ['a'])) })).rejects.toThrow(/role dependency cycle: a -> b -> a/);
+  });
+
+  it('orders roles in a phase by their dependencies', async () => {
+    const inv = loadInventory(join(projectRoot, 'test/fixtures/plan-bad'));
+    const pb = playbook('- name: one\n  hosts: w1\n  roles: [kafka, java]\n');
+    const plan = await buildPlan({ inventory: inv, playbook: pb, registry: registry(role('kafka', ['java']), role('java')) });
+    expect(plan.phases[0].hosts[0].roles.map((r) => r.name)).toEqual(['java', 'kafka']);
+  });
+
+  it('unknown roles are named with the available ones', async () => {
+    const inv = loadInventory(join(projectRoot, 'test/fixtures/plan-bad'));
+    await expect(buildPlan({ inventory: inv, playbook: playbook('- name: one\n  hosts: web\n  roles: [nope]\n'), registry: registry(role('java')) })).rejects.toThrow(/unknown role nope \(available: java\)/);
+  });
+});
