@@ -22,7 +22,7 @@ export interface HostPhaseInput {
   diff: boolean;
   emit: EventSink;
   profile: Profile;
-  /** resolves before planning, e.g. artifact downloads into the controller cache */
+  /** controller-side work for the operations about to change (artifact downloads into the controller cache) */
   prepare?: (ops: Operation[]) => Promise<void>;
   /** the handler for a notified name (default: `systemctl restart NAME`) */
   handlerScript?: (name: string) => string;
@@ -64,7 +64,6 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
       for (const op of r.def.operations(ctx)) items.push({ role: r.name, op });
     }
   });
-  if (inp.prepare) await profile.timeAsync('prepare', () => inp.prepare!(items.map((i) => i.op)));
 
   // 2. facts: one round trip, deduplicated by key
   const factIndex = new Map<string, number>();
@@ -134,7 +133,8 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
   }
   if (steps.length === 0) return counts;
 
-  // 6. uploads (artifacts) then one apply round trip
+  // 6. controller-side preparation (artifact downloads into the cache) only for what changes, uploads, one apply round trip
+  if (inp.prepare) await profile.timeAsync('prepare', () => inp.prepare!(steps.flatMap((s) => (s.item ? [s.item.op] : []))));
   for (const s of steps) {
     const it = s.item;
     if (it?.op.uploads) {
