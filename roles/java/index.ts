@@ -28,6 +28,8 @@ export default defineRole({
   operations({ vars, host }) {
     const home = javaHome(vars.java_package_version, host.facts);
     return [
+      // OpenJDK's postinst links its man page into /usr/share/man/man1, which minimal images leave out
+      ops.dir({ path: '/usr/share/man/man1', owner: 'root', group: 'root', mode: 0o755 }),
       ops.packages({ names: [javaPackage(vars.java_package_version, host.facts, vars.java_jdk)], osFamily: host.facts.osFamily }),
       ops.file({
         path: '/etc/profile.d/orch-java.sh',

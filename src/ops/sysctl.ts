@@ -2,9 +2,11 @@
  * `sysctl`: kernel parameters, persisted in a sysctl.d file (header line(s), then `key = value` per key
  * in the given order; root:root 0644) and applied live with `sysctl -w`.
  *
- * Keys that cannot be set live are skipped, not failed: inside a container /proc/sys is read-only for
- * global keys (vm.*, fs.*, ...). The fact probes writability (`[ -w /proc/sys/<key> ]`) so such keys
- * are known at plan time; when nothing else changes the plan is `skip` with no script, so a warm rerun
+ * Keys that cannot be set live are skipped, not failed. Inside a container only the keys the kernel
+ * keeps per namespace (net., kernel.shm, kernel.msg, kernel.sem, fs.mqueue. ...) are set: global keys (vm., fs.)
+ * belong to the container's host, and where /proc/sys happens to be writable (a container with
+ * `systempaths=unconfined`) writing them would retune the host itself. Outside containers the fact
+ * probes writability (`[ -w /proc/sys/<key> ]`). Either way such keys are known at plan time; when nothing else changes the plan is `skip` with no script, so a warm rerun
  * reports skip. A `sysctl -w` that still fails for permission reasons prints a `\x1eSKIP ` line, which
  * the runner turns into skipped when the op changed nothing else.
  */
@@ -28,6 +30,8 @@ export interface LiveValue {
   exists: boolean;
   /** /proc/sys/<key> is writable (false in containers for global keys) */
   writable: boolean;
+  /** a global (not namespaced) key, seen from inside a container: never set from there */
+  hostGlobal?: boolean;
   /** current value, whitespace normalised to single spaces */
   value: string;
 }
@@ -53,15 +57,22 @@ export function sysctlContent(values: Record<string, string | number>, header?: 
   return lines(commentLines(header), Object.entries(values).map(([k, v]) => `${k} = ${String(v).trim()}`));
 }
 
+/** Keys the kernel keeps per namespace: a container has its own copy and may set them. */
+export const NAMESPACED_KEY = /^(net\.|kernel\.(shm|msg|sem$|hostname$|domainname$)|fs\.mqueue\.|user\.)/;
+
+const CONTAINER_PROBE =
+  "if [ -f /.dockerenv ] || [ -f /run/.containerenv ] || grep -qa container= /proc/1/environ 2>/dev/null; then echo 'C|1'; else echo 'C|0'; fi";
+
 function liveCommand(keys: string[]): string {
-  return keys
+  if (keys.length === 0) return '';
+  return [CONTAINER_PROBE, ...keys
     .map((k, i) => {
       const p = q(procPath(k));
       return (
         `if [ -e ${p} ]; then if [ -w ${p} ]; then w=1; else w=0; fi; ` +
         `printf 'K${i}|%s|%s\\n' "$w" "$(sysctl -n ${q(k)} 2>/dev/null | tr '\\t\\n' '  ')"; else echo 'K${i}|-|'; fi`
       );
-    })
+    })]
     .join('\n');
 }
 
@@ -91,10 +102,13 @@ export function sysctl(o: SysctlOptions): Operation<SysctlFact> {
     command: [fileFactCommand(o.file), liveCommand(liveKeys)].join('\n'),
     parse(stdout) {
       const liveValues: Record<string, LiveValue> = {};
+      const all = stdout.split('\n');
+      const container = all.includes('C|1');
       liveKeys.forEach((k, i) => {
-        const line = stdout.split('\n').find((l) => l.startsWith(`K${i}|`));
+        const line = all.find((l) => l.startsWith(`K${i}|`));
         const [, w, ...rest] = (line ?? `K${i}|-|`).split('|');
-        liveValues[k] = { exists: w !== '-', writable: w === '1', value: normalise(rest.join('|')) };
+        const hostGlobal = container && !NAMESPACED_KEY.test(k);
+        liveValues[k] = { exists: w !== '-', writable: w === '1' && !hostGlobal, value: normalise(rest.join('|')), ...(hostGlobal ? { hostGlobal } : {}) };
       });
       return { file: parseFileFact(stdout), live: liveValues };
     },
@@ -107,19 +121,26 @@ export function sysctl(o: SysctlOptions): Operation<SysctlFact> {
       const filePlan = planFile({ path: o.file, content, owner: 'root', group: 'root', mode: 0o644 }, f.file);
       const set: string[] = [];
       const unsettable: string[] = [];
+      const hostGlobal: string[] = [];
       const reasons: string[] = [];
       for (const k of liveKeys) {
         const want = normalise(o.values[k]);
         const cur = f.live[k];
         if (cur.exists && cur.value === want) continue;
         if (!cur.exists) unsettable.push(`${k} (no such key)`);
+        else if (cur.hostGlobal) hostGlobal.push(`${k} ${cur.value} -> ${want}`);
         else if (!cur.writable) unsettable.push(`${k} ${cur.value} -> ${want} (${procPath(k)} read-only)`);
         else {
           set.push(k);
           reasons.push(`${k} ${cur.value} -> ${want}`);
         }
       }
-      const cannot = unsettable.length ? `cannot set live: ${unsettable.join(', ')}` : '';
+      const cannot = [
+        unsettable.length ? `cannot set live: ${unsettable.join(', ')}` : '',
+        hostGlobal.length ? `not set live inside a container (global kernel parameters belong to its host): ${hostGlobal.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       if (filePlan.status === 'ok' && !set.length) {
         if (cannot) return { status: 'skip', reason: `${o.file} matches; ${cannot}` };
         return { status: 'ok', reason: liveKeys.length ? `${o.file} matches, live values match` : `${o.file} matches (values not applied live)` };

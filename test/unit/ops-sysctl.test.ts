@@ -38,6 +38,18 @@ describe('sysctl content and fact', () => {
     });
     expect(f.file).toEqual({ stat: null, sha256: null });
   });
+  it('inside a container, global keys are never set even where /proc/sys is writable; namespaced ones are', () => {
+    const op = sysctl({ file: '/etc/sysctl.d/99-orch.conf', values });
+    const f = op.fact!.parse('C|1\nK0|1|60 \nK1|1|128 \nK2|1|32768\t60999 \n', 0);
+    expect(f.live['vm.swappiness']).toEqual({ exists: true, writable: false, value: '60', hostGlobal: true });
+    expect(f.live['net.core.somaxconn'].writable).toBe(true);
+    const plan = op.plan({ file: fileOk, live: f.live });
+    expect(plan.status).toBe('change');
+    if (plan.status !== 'change') return;
+    expect(plan.script).toContain("sysctl -w net.core.somaxconn=4096");
+    expect(plan.script).not.toContain('vm.swappiness');
+    expect(plan.reason).toContain('not set live inside a container (global kernel parameters belong to its host): vm.swappiness 60 -> 1');
+  });
   it('the real fact on this machine (read-only)', () => {
     const op = sysctl({ file: '/nonexistent/orch.conf', values: { 'vm.swappiness': 1, 'no.such.key': 1 } });
     const f = gather(op.fact!);
