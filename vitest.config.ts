@@ -8,6 +8,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/sim-global-setup.ts'],
           testTimeout: 900_000,
           hookTimeout: 900_000,
           pool: 'forks',

@@ -33,6 +33,7 @@ export async function main(args: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nAgentless orchestrator: typed roles over SSH, phase by phase.')
     .epilog(EXIT_CODES_HELP)
     .strict()
+    .parserConfiguration({ 'boolean-negation': false })
     .demandCommand(1, 'name a command (see --help)')
     .command(
       'run <playbook>',
@@ -91,12 +92,12 @@ export async function main(args: string[]): Promise<number> {
         .option('all', { type: 'boolean', default: false, describe: 'with down: remove every simulated host, also leftovers' }),
       (a) => set(simCommand(a as any)),
     )
-    .fail((msg, err, y) => {
+    .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`${msg}\n\n${y.help()}\n`);
-      code = EXIT.badInput;
+      throw new UsageError(msg);
     })
     .help()
+    .exitProcess(false)
     .version(false)
     .wrap(Math.min(110, process.stdout.columns || 100));
   try {
@@ -107,7 +108,14 @@ export async function main(args: string[]): Promise<number> {
   return code;
 }
 
+/** Wrong command line (unknown command or flag, missing argument): exit 4, nothing is run. */
+class UsageError extends Error {}
+
 export function reportError(e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`error: ${e.message} (see orch --help)\n`);
+    return EXIT.badInput;
+  }
   if (e instanceof InputError) {
     process.stderr.write(`error: bad input (nothing was touched):\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
     return EXIT.badInput;
