@@ -70,10 +70,16 @@ function splitList(v?: string[]): string[] | undefined {
   return v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 }
 
+/** SSH keepalive: a host that stops answering is reported unreachable after 3 missed keepalives (15 s). */
+const KEEPALIVE_MS = 5_000;
+
 /** One SSH connection per host for the whole run. */
 export function sshConnector(plan: Pick<RunPlan, 'connections'>, acceptNewHosts: boolean) {
   const pool = new ConnectionPool((spec) =>
-    connectSsh(spec, { knownHosts: { file: spec.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'), acceptNew: acceptNewHosts } }),
+    connectSsh(spec, {
+      knownHosts: { file: spec.knownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'), acceptNew: acceptNewHosts },
+      keepaliveMs: KEEPALIVE_MS,
+    }),
   );
   return {
     pool,
