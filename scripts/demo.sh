@@ -29,6 +29,11 @@ step "Deploying: orch run $PLAYBOOK --inventory $INVENTORY --sim"
 rc=0
 bin/orch run "$PLAYBOOK" --inventory "$INVENTORY" --sim || rc=$?
 
+if [ "$rc" -eq 0 ]; then
+  step "Running it again: a converged platform changes nothing"
+  bin/orch run "$PLAYBOOK" --inventory "$INVENTORY" --sim --plain || rc=$?
+fi
+
 step "The simulated hosts"
 bin/orch sim status --inventory "$INVENTORY" || true
 
