@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/playbook/plan.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { RoleRegistry } from '../../src/role/registry.js';
+import { defineRole } from '../../src/role/define.js';
+import { v } from '../../src/role/vars.js';
+import { ops } from '../../src/ops/index.js';
+import { runPlan } from '../../src/runner/run.js';
+import { localConnection } from '../../src/transport/local.js';
+import { makeMasker } from '../../src/playbook/secrets.js';
+import { jsonReporter } from '../../src/report/json.js';
+import { plainReporter } from '../../src/report/plain.js';
+import { renderPlan } from '../../src/cli/commands/plan.js';
+import { projectRoot } from '../../src/core/project.js';
+import { writeFileSync } from 'node:fs';
+
+const SECRET = 'S3cr3t-Value-42';
+
+describe('secrets never reach the output', () => {
+  it('is masked in plan, --diff, plain lines and JSON events, but written to the host', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-secret-'));
+    const app = defineRole({
+      name: 'app',
+      description: 'test',
+      vars: { app_password: v.str({ doc: 'password', secret: true }), app_dir: v.str({ default: dir, doc: 'dir' }) },
+      operations: ({ vars }) => [
+        ops.file({ path: join(vars.app_dir, 'app.conf'), content: `user=app\npassword=${vars.app_password}\n`, mode: 0o600, secret: true }),
+        ops.command({ name: 'echo it', run: `echo "using ${vars.app_password}" && touch ${join(vars.app_dir, 'done')}`, creates: join(vars.app_dir, 'done') }),
+      ],
+    });
+    const reg = new RoleRegistry([]);
+    reg.add(app);
+    const pbFile = join(dir, 'pb.yml');
+    writeFileSync(pbFile, '- name: p\n  hosts: all\n  roles: [app]\n');
+    const plan = await buildPlan({
+      inventory: loadInventory(join(projectRoot, 'test/fixtures/secrets-inv')),
+      playbook: loadPlaybook(pbFile),
+      registry: reg,
+      env: { ORCH_TEST_APP_PASSWORD: SECRET },
+    });
+    expect(plan.secretValues.has(SECRET)).toBe(true);
+    const mask = makeMasker(plan.secretValues);
+    let text = renderPlan(plan, 'local1');
+    expect(text).toContain('app_password: "***"');
+    for (const check of [true, false]) {
+      const reporters = [jsonReporter((s) => (text += s), mask), plainReporter({ write: (s) => (text += s), mask, verbose: true, diff: true })];
+      const code = await runPlan(plan, { check, diff: true, connect: async () => localConnection(), emit: (e) => reporters.forEach((r) => r(e)) });
+      expect(code).toBe(0);
+    }
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain('is secret: not shown');
+    expect(readFileSync(join(dir, 'app.conf'), 'utf8')).toBe(`user=app\npassword=${SECRET}\n`);
+  });
+
+  it('refuses a run whose secret comes from an unset environment variable', async () => {
+    const reg = new RoleRegistry([]);
+    reg.add(defineRole({ name: 'app', description: 't', vars: { app_password: v.str({ doc: 'pw', secret: true }) }, operations: () => [] }));
+    const dir = mkdtempSync(join(tmpdir(), 'orch-secret-'));
+    writeFileSync(join(dir, 'pb.yml'), '- name: p\n  hosts: all\n  roles: [app]\n');
+    await expect(
+      buildPlan({ inventory: loadInventory(join(projectRoot, 'test/fixtures/secrets-inv')), playbook: loadPlaybook(join(dir, 'pb.yml')), registry: reg, env: {} }),
+    ).rejects.toThrow(/group_vars\/all\.yml:1: app_password: environment variable ORCH_TEST_APP_PASSWORD is not set/);
+  });
+});
