@@ -86,6 +86,15 @@ const LABEL_GROUPS = 'orch.groups';
 const LABEL_SPEC = 'orch.spec';
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/**
+ * PID 1 of a simulated host: systemd, after making /proc/sys read-only except /proc/sys/net. With
+ * `systempaths=unconfined` /proc/sys is writable, and the kernel is shared: without this, a container's
+ * systemd-sysctl or a package's postinst writing vm.* or fs.* would retune the machine running the tests.
+ * Namespaced keys (net.*) stay writable, as on a VM.
+ */
+const PID1 =
+  'mount --bind /proc/sys /proc/sys && mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,ro /proc/sys && exec /lib/systemd/systemd';
+
 export const networkName = (sim: string) => `orch-sim-${sim}`;
 export const containerName = (sim: string, host: string) => `orch-sim-${sim}-${host}`;
 export const simStateDir = (projectRoot: string, sim: string) => resolve(projectRoot, '.orch', 'sim', sim);
@@ -305,7 +314,7 @@ async function ensureNetwork(sim: string, log: Log): Promise<NetInfo> {
 
 function specHash(image: string, spec: SimHostSpec, res: { memoryMb?: number; cpus?: number }, net: NetInfo): string {
   return createHash('sha256')
-    .update(JSON.stringify({ image, groups: spec.groups, res, net: net.id, v: 1 }))
+    .update(JSON.stringify({ image, groups: spec.groups, res, net: net.id, pid1: PID1, v: 1 }))
     .digest('hex')
     .slice(0, 12);
 }
@@ -341,7 +350,7 @@ function createOptions(
     name: containerName(sim, spec.name),
     Image: image,
     Hostname: spec.name,
-    Cmd: ['/lib/systemd/systemd'],
+    Cmd: ['/bin/sh', '-c', PID1],
     Env: ['container=docker'],
     StopSignal: 'SIGRTMIN+3',
     Tty: false,

@@ -3,7 +3,7 @@
  * applied and asserted on the hosts; a second run changes nothing; --check after a manual drift reports
  * exactly the drifted item and changes nothing; the next run repairs it and restarts the service once.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,8 +59,12 @@ const recap = (events: RunEvent[]) => (events.find((e) => e.type === 'recap') as
 const changedOps = (events: RunEvent[]) =>
   events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}: ${e.result.reason}`] : []));
 
+/** global kernel settings of the machine running the tests: simulated hosts must never change them */
+const hostKernel = () => ['vm/swappiness', 'vm/max_map_count', 'fs/file-max'].map((k) => readFileSync(`/proc/sys/${k}`, 'utf8'));
+
 describe('converge 3 simulated hosts', () => {
   it('applies the playbook and the hosts are in the stated state', async () => {
+    const kernelBefore = hostKernel();
     const { code, events } = await run();
     expect(code).toBe(0);
     for (const h of HOSTS) expect(recap(events)[h]).toMatchObject({ failed: 0, unreachable: 0 });
@@ -78,6 +82,9 @@ describe('converge 3 simulated hosts', () => {
     // vm.swappiness is global: persisted, never set from inside a container, and said so
     const sysctl = events.find((e) => e.type === 'op-result' && e.host === 'h1' && e.result.kind === 'sysctl') as any;
     expect(sysctl.result.reason).toMatch(/not set live inside a container .*vm\.swappiness/);
+    // and the simulated hosts cannot write global keys at all (systemd-sysctl at boot, package scripts)
+    expect(await on('h1', 'sysctl -w vm.swappiness=7 >/dev/null 2>&1 && echo written || echo refused')).toBe('refused\n');
+    expect(hostKernel()).toEqual(kernelBefore);
   });
 
   it('a second run changes nothing', async () => {
