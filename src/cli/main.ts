@@ -3,12 +3,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, InputError, formatProblem } from '../core/errors.js';
 import { UnreachableError } from '../transport/types.js';
-import { runCommand, runOptions, type RunArgs } from './commands/run.js';
-import { planCommand } from './commands/plan.js';
-import { inventoryGraphCmd, inventoryList, inventoryShow, inventoryValidate } from './commands/inventory.js';
-import { rolesList, rolesShow } from './commands/roles.js';
-import { factsCommand, pingCommand } from './commands/ping.js';
-import { simCommand } from './commands/sim.js';
+// Command modules are imported when their command runs: start-up stays fast (Docker's client alone takes
+// a fifth of a second to load, and `orch run` needs neither it nor the planner's CLI helpers of other commands).
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
@@ -16,6 +12,16 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  a host failed
   3  a host was unreachable
   4  bad input (inventory, playbook, variables): nothing was touched`;
+
+function runOptions<T>(y: Argv<T>) {
+  return y
+    .positional('playbook', { type: 'string', demandOption: true, describe: 'playbook name (playbooks/NAME.yml) or path' })
+    .option('limit', { alias: 'l', type: 'string', describe: 'only hosts matching this pattern' })
+    .option('tags', { alias: 't', type: 'string', array: true, describe: 'only roles/phases with these tags (role names are tags)' })
+    .option('skip-tags', { type: 'string', array: true, describe: 'skip roles/phases with these tags' })
+    .option('phase', { type: 'string', describe: 'only this phase (number or name)' })
+    .option('from-phase', { type: 'string', describe: 'resume: this phase and the ones after it' });
+}
 
 function common<T>(y: Argv<T>) {
   return y
@@ -49,7 +55,7 @@ export async function main(args: string[]): Promise<number> {
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also list unchanged operations' })
           .option('profile', { type: 'boolean', default: false, describe: 'print where the time went (connect, facts, diff, apply)' })
           .option('accept-new-hosts', { type: 'boolean', default: false, describe: 'record unknown host keys in known_hosts (changed keys are always refused)' }),
-      (a) => set(runCommand(a as unknown as RunArgs)),
+      (a) => set(import('./commands/run.js').then((m) => m.runCommand(a as unknown as import('./commands/run.js').RunArgs))),
     )
     .command(
       'plan <playbook>',
@@ -58,39 +64,40 @@ export async function main(args: string[]): Promise<number> {
         runOptions(common(y))
           .option('vars', { type: 'string', describe: 'also print the resolved variables of this host, with where each comes from' })
           .option('json', { type: 'boolean', default: false }),
-      (a) => set(planCommand(a as any)),
+      (a) => set(import('./commands/plan.js').then((m) => m.planCommand(a as any))),
     )
     .command('inventory <action> [host]', 'list | show HOST | validate | graph', (y) =>
       common(y)
         .positional('action', { choices: ['list', 'show', 'validate', 'graph'] as const, demandOption: true })
         .positional('host', { type: 'string' })
         .option('playbook', { type: 'string', describe: 'validate role variables for this playbook (default: site when it exists)' }),
-      (a) => {
+      async (a) => {
         const args = a as any;
-        if (args.action === 'list') return set(inventoryList(args));
-        if (args.action === 'graph') return set(inventoryGraphCmd(args));
-        if (args.action === 'validate') return set(inventoryValidate(args));
+        const m = await import('./commands/inventory.js');
+        if (args.action === 'list') return set(m.inventoryList(args));
+        if (args.action === 'graph') return set(m.inventoryGraphCmd(args));
+        if (args.action === 'validate') return set(m.inventoryValidate(args));
         if (!args.host) throw new InputError([{ file: args.inventory, message: 'inventory show needs a HOST' }]);
-        return set(inventoryShow(args));
+        return set(m.inventoryShow(args));
       },
     )
     .command('roles <action> [role]', 'list | show ROLE (variables with type, default, description)', (y) =>
       y.positional('action', { choices: ['list', 'show'] as const, demandOption: true }).positional('role', { type: 'string' }),
-      (a) => set(a.action === 'list' ? rolesList() : rolesShow(String(a.role ?? ''))),
+      (a) => set(import('./commands/roles.js').then((m) => (a.action === 'list' ? m.rolesList() : m.rolesShow(String(a.role ?? ''))))),
     )
     .command('ping', 'connect to every host: OS, user, sudo, round-trip time', (y) => common(y).option('accept-new-hosts', { type: 'boolean', default: false }),
-      (a) => set(pingCommand(a as any)),
+      (a) => set(import('./commands/ping.js').then((m) => m.pingCommand(a as any))),
     )
     .command('facts <host>', 'the facts orch gathers on a host', (y) =>
       common(y).positional('host', { type: 'string', demandOption: true }).option('accept-new-hosts', { type: 'boolean', default: false }),
-      (a) => set(factsCommand(a as any)),
+      (a) => set(import('./commands/ping.js').then((m) => m.factsCommand(a as any))),
     )
     .command('sim <action>', 'simulated hosts in Docker: up | down | status', (y) =>
       y
         .positional('action', { choices: ['up', 'down', 'status'] as const, demandOption: true })
         .option('inventory', { alias: 'i', type: 'string', describe: 'inventory whose hosts to simulate' })
         .option('all', { type: 'boolean', default: false, describe: 'with down: remove every simulated host, also leftovers' }),
-      (a) => set(simCommand(a as any)),
+      (a) => set(import('./commands/sim.js').then((m) => m.simCommand(a as any))),
     )
     .fail((msg, err) => {
       if (err) throw err;

@@ -67,15 +67,28 @@ export interface RunPlan {
 
 const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
 const ajv = new (Ajv as any)({ allErrors: true, strict: false });
-const validators = new Map<string, ValidateFunction>();
-function validatorFor(role: string, key: string, schema: object): ValidateFunction {
-  const id = `${role}/${key}`;
-  let v = validators.get(id);
+const validators = new Map<RoleDefinition, ValidateFunction>();
+/** One compiled validator per role (an object of its variables): compiling is the costly part of ajv. */
+function validatorFor(def: RoleDefinition): ValidateFunction {
+  let v = validators.get(def);
   if (!v) {
-    v = ajv.compile(schema) as ValidateFunction;
-    validators.set(id, v);
+    const properties = Object.fromEntries(Object.entries(def.vars).map(([k, spec]) => [k, spec.schema]));
+    v = ajv.compile({ type: 'object', properties }) as ValidateFunction;
+    validators.set(def, v);
   }
   return v;
+}
+
+/** ajv errors of a role's variables, grouped by variable: `{ heap: 'must match pattern "^[0-9]+[mg]$"' }` */
+function errorsByVar(v: ValidateFunction): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of v.errors ?? []) {
+    const [, key, ...rest] = e.instancePath.split('/');
+    if (!key) continue;
+    const msg = `${rest.length ? '/' + rest.join('/') + ' ' : ''}${e.message}`;
+    out.set(key, out.has(key) ? `${out.get(key)}; ${msg}` : msg);
+  }
+  return out;
 }
 
 /** Find a phase by 1-based number or by name. */
@@ -215,6 +228,9 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     for (const rn of rset) {
       const def = roles.get(rn);
       if (!def) continue;
+      const validate = validatorFor(def);
+      const roleVars = Object.fromEntries(Object.keys(def.vars).filter((k) => values[k] !== undefined).map((k) => [k, values[k]]));
+      const invalid = validate(roleVars) ? new Map<string, string>() : errorsByVar(validate);
       for (const [k, spec] of Object.entries(def.vars)) {
         const val = values[k];
         const where = or[k];
@@ -222,9 +238,8 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
           addOnce({ file: inv.source, key: k, message: `role ${rn} on host ${host} needs ${k} (${spec.doc}); set it in group_vars/ or host_vars/${host}.yml` });
           continue;
         }
-        const validate = validatorFor(rn, k, spec.schema);
-        if (!validate(val)) {
-          const detail = (validate.errors ?? []).map((e) => `${e.instancePath || ''} ${e.message}`.trim()).join('; ');
+        const detail = invalid.get(k);
+        if (detail) {
           const shown = spec.secret ? '***' : JSON.stringify(val);
           addOnce({ file: where?.file ?? inv.source, line: where?.line, key: where?.key ?? k, message: `${shown} is not valid for role ${rn}: ${detail} (${spec.doc})` });
         }

@@ -1,11 +1,9 @@
 /** `orch run PLAYBOOK --inventory X`: converge the hosts. */
-import type { Argv } from 'yargs';
 import { loadPlan, sshConnector, type PlanArgs } from '../context.js';
 import { runPlan } from '../../runner/run.js';
 import { makeMasker } from '../../playbook/secrets.js';
 import { plainReporter } from '../../report/plain.js';
 import { jsonReporter } from '../../report/json.js';
-import { treeReporter } from '../../report/tree.js';
 import type { RunEvent } from '../../report/events.js';
 import { prepareOps } from '../../runner/prepare.js';
 import { recapTable } from '../../report/recap.js';
@@ -22,16 +20,6 @@ export interface RunArgs extends PlanArgs {
   profile: boolean;
 }
 
-export function runOptions<T>(y: Argv<T>) {
-  return y
-    .positional('playbook', { type: 'string', demandOption: true, describe: 'playbook name (playbooks/NAME.yml) or path' })
-    .option('limit', { alias: 'l', type: 'string', describe: 'only hosts matching this pattern' })
-    .option('tags', { alias: 't', type: 'string', array: true, describe: 'only roles/phases with these tags (role names are tags)' })
-    .option('skip-tags', { type: 'string', array: true, describe: 'skip roles/phases with these tags' })
-    .option('phase', { type: 'string', describe: 'only this phase (number or name)' })
-    .option('from-phase', { type: 'string', describe: 'resume: this phase and the ones after it' });
-}
-
 export async function runCommand(a: RunArgs): Promise<number> {
   const plan = await loadPlan(a);
   const mask = makeMasker(plan.secretValues);
@@ -41,6 +29,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
   let finish = async () => {};
   if (a.json) emit = jsonReporter(out, mask);
   else if (!a.plain && process.stdout.isTTY && !process.env.CI) {
+    const { treeReporter } = await import('../../report/tree.js'); // listr2 only on a terminal
     const t = treeReporter(mask, out, { profile: a.profile });
     emit = t.sink;
     finish = () => t.done();
