@@ -1,7 +1,7 @@
 /**
  * systemd: `unit` (a unit file; a content change makes `daemon-reload` pending) and `service`
- * (enabled/started state from `systemctl is-enabled` / `is-active`, plus `LoadState` to tell a unit
- * that does not exist yet). Service ops flush `daemon-reload` first, so a unit written earlier in the
+ * (enabled/started state from ONE `systemctl show -p LoadState -p ActiveState -p UnitFileState` per
+ * service: `UnitFileState` is what `is-enabled` prints, `LoadState` tells a unit that does not exist yet). Service ops flush `daemon-reload` first, so a unit written earlier in the
  * phase is loaded before it is enabled or started.
  */
 import { posix } from 'node:path';
@@ -15,6 +15,13 @@ export const DAEMON_RELOAD: PendingAction = {
   key: 'daemon-reload',
   script: 'systemctl daemon-reload',
   description: 'reload systemd unit files',
+};
+
+/** after `systemctl enable --no-reload`: one reload for all services enabled in a phase, at its end */
+export const ENABLE_RELOAD: PendingAction = {
+  key: 'enable-reload',
+  script: 'systemctl daemon-reload',
+  description: 'reload systemd after enabling services',
 };
 
 const UNIT = /^[A-Za-z0-9:_.@\\-]+\.(service|socket|timer|target|path|mount|automount|slice|scope|swap|device)$/;
@@ -57,9 +64,9 @@ export interface ServiceOptions {
 export interface ServiceFact {
   /** systemd is PID 1 (`/run/systemd/system` exists) */
   systemd: boolean;
-  /** `systemctl is-enabled` output: enabled, disabled, static, masked, ... ('' when unknown) */
+  /** `UnitFileState` (as `systemctl is-enabled` prints it): enabled, disabled, static, masked, ... ('' when unknown) */
   enabled: string;
-  /** `systemctl is-active` output: active, inactive, failed, activating, ... */
+  /** `ActiveState` (as `systemctl is-active` prints it): active, inactive, failed, activating, ... */
   active: string;
   /** `LoadState`: loaded, not-found, masked, ... */
   load: string;
@@ -75,19 +82,14 @@ export function serviceFact(name: string): Fact<ServiceFact> {
   const n = q(name);
   return {
     key: `service:${name}`,
-    command: [
-      `if [ -d /run/systemd/system ]; then echo 'SD|1'; fi`,
-      `printf 'E|%s\\n' "$(systemctl is-enabled ${n} 2>/dev/null)"`,
-      `printf 'A|%s\\n' "$(systemctl is-active ${n} 2>/dev/null)"`,
-      `printf 'L|%s\\n' "$(systemctl show -p LoadState ${n} 2>/dev/null)"`,
-    ].join('\n'),
+    command: `if [ -d /run/systemd/system ]; then echo 'SD|1'; systemctl show -p LoadState -p ActiveState -p UnitFileState ${n} 2>/dev/null; fi`,
     parse(stdout) {
-      const first = (tag: string) => (tagged(stdout, tag)[0] ?? '').split('\n')[0].trim();
+      const prop = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(stdout)?.[1].trim() ?? '';
       return {
         systemd: tagged(stdout, 'SD').length > 0,
-        enabled: first('E'),
-        active: first('A'),
-        load: first('L').replace(/^LoadState=/, ''),
+        enabled: prop('UnitFileState'),
+        active: prop('ActiveState'),
+        load: prop('LoadState'),
       };
     },
   };
@@ -125,7 +127,8 @@ export function service(o: ServiceOptions): Operation<ServiceFact> {
           };
         }
         if (o.enabled && !isEnabled) {
-          script.push(argv('systemctl', 'enable', name));
+          // enabling only links the unit into its targets: no daemon reload per service (one at the end of the phase)
+          script.push(argv('systemctl', 'enable', '--no-reload', name));
           reasons.push(`${enabledState} -> enabled`);
         } else if (!o.enabled && isEnabled && !NOT_TOGGLEABLE.has(enabledState)) {
           script.push(argv('systemctl', 'disable', name));
@@ -155,6 +158,7 @@ export function service(o: ServiceOptions): Operation<ServiceFact> {
       }
       const plan: Plan = { status: 'change', reason: reasons.join(', '), script: script.join('\n') };
       if (started) plan.started = started;
+      if (script.some((l) => l.includes(' enable --no-reload '))) plan.pending = [ENABLE_RELOAD];
       return plan;
     },
   };

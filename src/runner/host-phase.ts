@@ -109,12 +109,12 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
     if (it.op.flushes) flushPending(it.op.flushes);
     steps.push({ id: steps.length, script: p.script, item: it });
     for (const a of p.pending ?? []) pending.set(a.key, a);
-    for (const s of p.started ?? []) started.add(s);
+    for (const s of p.started ?? []) started.add(unitName(s));
     for (const n of it.op.notify ?? []) if (!notified.includes(n)) notified.push(n);
   }
   flushPending();
   for (const svc of notified) {
-    if (started.has(svc)) continue;
+    if (started.has(unitName(svc))) continue; // started in this phase: it already runs the new config
     steps.push({ id: steps.length, script: (inp.handlerScript ?? restartScript)(svc), handler: svc });
   }
 
@@ -172,6 +172,9 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
   if (failure) throw new HostPhaseError(failure);
   return counts;
 }
+
+/** `kafka` and `kafka.service` name the same unit */
+const unitName = (n: string) => (/\.[a-z]+$/.test(n) ? n : `${n}.service`);
 
 const restartScript = (svc: string) => `systemctl restart ${q(svc)}`;
 

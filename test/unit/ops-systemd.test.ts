@@ -1,8 +1,8 @@
 // unit files are written under a temp dir; services are planned only (systemctl is never run for a change).
-import { readFileSync } from 'node:fs';
+import { ENABLE_RELOAD, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_RELOAD, service, unit, type ServiceFact } from '../../src/ops/systemd.js';
+import { DAEMON_RELOAD, ENABLE_RELOAD, service, unit, type ServiceFact } from '../../src/ops/systemd.js';
 import { apply, converge, planOf, tmp } from './ops-harness.js';
 import { chmodSync } from 'node:fs';
 
@@ -41,15 +41,17 @@ describe('service', () => {
   const base: ServiceFact = { systemd: true, enabled: 'enabled', active: 'active', load: 'loaded' };
   const op = service({ name: 'kafka', enabled: true, state: 'started' });
 
-  it('parses is-enabled / is-active / LoadState', () => {
-    expect(op.fact!.parse('SD|1\nE|disabled\nA|inactive\nL|LoadState=loaded\n', 0)).toEqual({
+  it('parses systemctl show LoadState / ActiveState / UnitFileState (one process per service)', () => {
+    expect(op.fact!.command).toContain('systemctl show -p LoadState -p ActiveState -p UnitFileState kafka.service');
+    expect(op.fact!.parse('SD|1\nLoadState=loaded\nActiveState=inactive\nUnitFileState=disabled\n', 0)).toEqual({
       systemd: true,
       enabled: 'disabled',
       active: 'inactive',
       load: 'loaded',
     });
-    // older systemd: is-enabled prints nothing for a missing unit
-    expect(op.fact!.parse('SD|1\nE|\nA|inactive\nL|LoadState=not-found\n', 0)).toMatchObject({ enabled: '', load: 'not-found' });
+    // a unit that does not exist: no UnitFileState value
+    expect(op.fact!.parse('SD|1\nLoadState=not-found\nActiveState=inactive\nUnitFileState=\n', 0)).toMatchObject({ enabled: '', load: 'not-found' });
+    expect(op.fact!.parse('', 0).systemd).toBe(false);
   });
   it('flushes daemon-reload; implies .service', () => {
     expect(op.flushes).toEqual(['daemon-reload']);
@@ -63,8 +65,9 @@ describe('service', () => {
     expect(op.plan({ ...base, enabled: 'disabled', active: 'inactive' })).toEqual({
       status: 'change',
       reason: 'disabled -> enabled, inactive -> started',
-      script: 'systemctl enable kafka.service\nsystemctl start kafka.service',
+      script: 'systemctl enable --no-reload kafka.service\nsystemctl start kafka.service',
       started: ['kafka.service'],
+      pending: [ENABLE_RELOAD],
     });
     expect(op.plan({ ...base, active: 'failed' })).toMatchObject({ reason: 'failed -> started', started: ['kafka.service'] });
   });
