@@ -7,7 +7,7 @@
 # Needs root, or sudo. Without either, prints the commands to run and exits 1.
 set -euo pipefail
 
-PACKAGES=(docker.io debootstrap apt-cacher-ng openssh-client openssh-server ca-certificates)
+PACKAGES=(docker.io debootstrap apt-cacher-ng openssh-client openssh-server sudo ca-certificates)
 MIN_INOTIFY_INSTANCES=2048
 MIN_INOTIFY_WATCHES=524288
 
