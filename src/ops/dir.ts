@@ -62,6 +62,7 @@ export function dir(o: DirOptions): Operation<DirFact> {
       }
       return out;
     },
+    ...(recursive ? {} : { batch: { stat: o.path } }),
   };
   const p = q(o.path);
   return {

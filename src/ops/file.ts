@@ -56,7 +56,7 @@ export function parseFileFact(stdout: string): FileFact {
 }
 
 export function fileFact(path: string): Fact<FileFact> {
-  return { key: `file:${path}`, command: fileFactCommand(path), parse: (stdout) => parseFileFact(stdout) };
+  return { key: `file:${path}`, command: fileFactCommand(path), parse: (stdout) => parseFileFact(stdout), batch: { stat: path, sha256: true } };
 }
 
 /** Render a file from lines: nested arrays are flattened, false/null/undefined dropped, one trailing newline. */

@@ -13,6 +13,12 @@ export interface Fact<T> {
   /** POSIX sh; its stdout is passed to `parse`. stdin is /dev/null, stderr is discarded. */
   command: string;
   parse(stdout: string, exitCode: number): T;
+  /**
+   * The runner may gather this fact together with others in one `stat` (and one `sha256sum`) for all
+   * their paths, instead of running `command`: it then passes `parse` the same stdout `command` prints,
+   * `S|<STAT_FORMAT fields>` when the path exists and, with `sha256`, `H|<sha256>  -` for a regular file.
+   */
+  batch?: { stat: string; sha256?: boolean };
 }
 
 /** A file's new and old content, for `--diff`. */

@@ -9,6 +9,7 @@ import type { Connection } from '../transport/types.js';
 import type { PlannedHost } from '../playbook/plan.js';
 import type { EventSink, HostCounts } from '../report/events.js';
 import { applyScript, factsScript, parseApplyOutput, parseFactsOutput, type ApplyStep } from './scripts.js';
+import { batchable, batchCommand, splitBatch } from './fact-batch.js';
 import { q } from '../ops/quote.js';
 import type { Profile } from './profile.js';
 
@@ -65,7 +66,7 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
     }
   });
 
-  // 2. facts: one round trip, deduplicated by key
+  // 2. facts: one round trip, deduplicated by key; path facts batched into one stat + one sha256sum
   const factIndex = new Map<string, number>();
   const facts: Fact<unknown>[] = [];
   for (const it of items) {
@@ -77,10 +78,19 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
   }
   let parsed: unknown[] = [];
   if (facts.length) {
-    const res = await profile.timeAsync('facts', () => conn.runScript(factsScript(facts)));
+    const batched = facts.filter(batchable);
+    const useBatch = batched.length > 1;
+    const own = useBatch ? facts.filter((f) => !batchable(f)) : facts;
+    const script = useBatch ? [...own, { key: 'batch', command: batchCommand(batched), parse: () => null }] : own;
+    const res = await profile.timeAsync('facts', () => conn.runScript(factsScript(script)));
     if (res.code !== 0) throw new HostPhaseError(`facts script failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
-    const outs = parseFactsOutput(res.stdout, facts.length);
-    parsed = facts.map((f, i) => f.parse(outs[i].stdout, outs[i].code));
+    const outs = parseFactsOutput(res.stdout, script.length);
+    const stdoutOf = new Map<Fact<unknown>, { stdout: string; code: number }>(own.map((f, i) => [f, outs[i]]));
+    if (useBatch) splitBatch(outs[own.length].stdout, batched).forEach((stdout, i) => stdoutOf.set(batched[i], { stdout, code: 0 }));
+    parsed = facts.map((f) => {
+      const o = stdoutOf.get(f)!;
+      return f.parse(o.stdout, o.code);
+    });
   }
 
   // 3. plans on the controller

@@ -1,5 +1,5 @@
 // unit files are written under a temp dir; services are planned only (systemctl is never run for a change).
-import { ENABLE_RELOAD, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_RELOAD, ENABLE_RELOAD, service, unit, type ServiceFact } from '../../src/ops/systemd.js';
