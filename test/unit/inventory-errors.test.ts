@@ -1,35 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/core/errors.js';
-import type { InputProblem } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { problemsOf, tempInventory } from '../helpers/inventory.js';
 
 const projectRoot = join(import.meta.dirname, '..', 'fixtures');
 const dirOf = (name: string) => `test/fixtures/inventories/${name}`;
 
-function problemsOf(fn: () => unknown): InputProblem[] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) {
-      expect(e.exitCode).toBe(4);
-      return e.problems;
-    }
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
-
-function tempInventory(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'orch-inv-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 describe('inventory errors', () => {
   it('reports every wrong type and structure problem at once, with file, line and key', () => {
