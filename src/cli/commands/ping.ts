@@ -8,6 +8,7 @@ import { gatherHostFacts } from '../../runner/host-facts.js';
 import { parseExtraVars } from '../../inventory/extra-vars.js';
 import { EXIT } from '../../core/errors.js';
 import type { ConnectionSpec } from '../../inventory/types.js';
+import type { Connection } from '../../transport/types.js';
 
 function connections(a: CommonArgs, hosts?: string[]): Map<string, ConnectionSpec> {
   const inv = loadInv(a);
@@ -35,7 +36,7 @@ export async function pingCommand(a: CommonArgs & { acceptNewHosts: boolean; lim
             const tc = performance.now();
             const f = await gatherHostFacts(c);
             const rtt = performance.now() - tc;
-            const sudo = conns.get(h)!.become ? 'sudo' : 'no sudo';
+            const sudo = await sudoState(c, conns.get(h)!.become);
             process.stdout.write(
               `${h.padEnd(20)} ok  ${f.osId} ${f.osVersion} (${f.osFamily})  user ${f.user}${f.root ? ' (root)' : ''}, ${sudo}  connect ${(tc - t).toFixed(0)} ms, rtt ${rtt.toFixed(0)} ms\n`,
             );
@@ -50,6 +51,17 @@ export async function pingCommand(a: CommonArgs & { acceptNewHosts: boolean; lim
     await pool.closeAll();
   }
   return worst;
+}
+
+const SUDO_PROBE =
+  'if command -v sudo >/dev/null 2>&1; then if sudo -n true 2>/dev/null; then echo nopasswd; else echo password; fi; else echo none; fi';
+
+/** How this login reaches root: directly, through sudo (with or without a password), or not at all. */
+async function sudoState(c: Connection, become: boolean): Promise<string> {
+  if (become) return 'become: sudo';
+  const r = await c.runScript(SUDO_PROBE);
+  const s = r.stdout.trim();
+  return s === 'nopasswd' ? 'sudo without password' : s === 'password' ? 'sudo asks a password' : 'no sudo';
 }
 
 export async function factsCommand(a: CommonArgs & { host: string; acceptNewHosts: boolean }): Promise<number> {
