@@ -55,6 +55,8 @@ export interface RunPlan {
   phases: PlannedPhase[];
   /** every inventory host's resolved variables (role defaults of the roles it runs included) */
   hostVars: Map<string, Record<string, unknown>>;
+  /** every role a host runs anywhere in the playbook, whichever phases this run selects: for `exported()` */
+  hostRoles: Map<string, PlannedRole[]>;
   origins: Map<string, Record<string, VarOrigin>>;
   connections: Map<string, ConnectionSpec>;
   roles: Map<string, RoleDefinition>;
@@ -256,6 +258,12 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
   }
   if (problems.length) throw new InputError(problems);
 
+  const roleOf = (h: string, name: string): PlannedRole => {
+    const def = roles.get(name)!;
+    const vals = hostVars.get(h)!;
+    return { name, def, vars: Object.fromEntries(Object.keys(def.vars).map((k) => [k, vals[k]])) };
+  };
+
   // 5. the phases this run executes, with hosts limited and roles filtered by tags
   const limitSet = o.limit ? new Set(selectHosts(inv, o.limit)) : null;
   if (limitSet && limitSet.size === 0) throw new InputError([{ file: inv.source, message: `--limit ${o.limit} matches no host of the inventory` }]);
@@ -279,17 +287,11 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     const hosts = (phaseHosts.get(ph.index) ?? []).filter((h) => !limitSet || limitSet.has(h));
     phases.push({
       phase: ph,
-      hosts: hosts.map((h) => ({
-        name: h,
-        roles: ordered.map((r) => {
-          const def = roles.get(r.name)!;
-          const vals = hostVars.get(h)!;
-          return { name: r.name, def, vars: Object.fromEntries(Object.keys(def.vars).map((k) => [k, vals[k]])) };
-        }),
-      })),
+      hosts: hosts.map((h) => ({ name: h, roles: ordered.map((r) => roleOf(h, r.name)) })),
     });
   }
-  return { playbook, inventory: inv, phases, hostVars, origins, connections, roles, secretValues, secretKeys, warnings };
+  const hostRoles = new Map([...rolesOfHost].map(([h, set]) => [h, [...set].filter((n) => roles.has(n)).map((n) => roleOf(h, n))]));
+  return { playbook, inventory: inv, phases, hostVars, hostRoles, origins, connections, roles, secretValues, secretKeys, warnings };
 }
 
 function tagged(o: PlanOptions, tags: string[]): boolean {

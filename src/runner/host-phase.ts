@@ -6,7 +6,7 @@
 import type { HostFacts, PeerHost, RoleContext } from '../role/define.js';
 import type { Fact, FileDiff, Operation, OpResult, PendingAction, Plan } from '../ops/types.js';
 import type { Connection } from '../transport/types.js';
-import type { PlannedHost } from '../playbook/plan.js';
+import type { PlannedHost, PlannedRole } from '../playbook/plan.js';
 import type { EventSink, HostCounts } from '../report/events.js';
 import { applyScript, factsScript, parseApplyOutput, parseFactsOutput, type ApplyStep } from './scripts.js';
 import { batchable, batchCommand, splitBatch } from './fact-batch.js';
@@ -19,6 +19,8 @@ export interface HostPhaseInput {
   conn: Connection;
   facts: HostFacts;
   peers: { self: PeerHost; all: PeerHost[] };
+  /** every role this host runs in the playbook (for `exported()` of roles from earlier phases) */
+  allRoles?: PlannedRole[];
   check: boolean;
   diff: boolean;
   emit: EventSink;
@@ -52,18 +54,25 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
   // 1. operations of every role, in order
   const items: Item[] = [];
   const exportsByRole = new Map<string, Record<string, unknown>>();
-  profile.time('render', () => {
-    for (const r of inp.host.roles) {
-      const ctx: RoleContext<any> = {
-        vars: r.vars,
-        host: { ...inp.peers.self, facts: inp.facts },
-        group: (g) => inp.peers.all.filter((p) => p.groups.includes(g)),
-        allHosts: () => inp.peers.all,
-        exported: (name) => exportsByRole.get(name) ?? {},
-      };
-      if (r.def.exports) exportsByRole.set(r.name, r.def.exports(ctx));
-      for (const op of r.def.operations(ctx)) items.push({ role: r.name, op });
+  const contextOf = (r: PlannedRole): RoleContext<any> => ({
+    vars: r.vars,
+    host: { ...inp.peers.self, facts: inp.facts },
+    group: (g) => inp.peers.all.filter((p) => p.groups.includes(g)),
+    allHosts: () => inp.peers.all,
+    exported,
+  });
+  // what another role of this host exports (java's java_home ...), whichever phase it runs in
+  function exported(name: string): Record<string, unknown> {
+    let e = exportsByRole.get(name);
+    if (!e) {
+      const r = [...inp.host.roles, ...(inp.allRoles ?? [])].find((x) => x.name === name);
+      e = r?.def.exports ? r.def.exports(contextOf(r)) : {};
+      exportsByRole.set(name, e);
     }
+    return e;
+  }
+  profile.time('render', () => {
+    for (const r of inp.host.roles) for (const op of r.def.operations(contextOf(r))) items.push({ role: r.name, op });
   });
 
   // 2. facts: one round trip, deduplicated by key; path facts batched into one stat + one sha256sum

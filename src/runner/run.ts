@@ -72,6 +72,7 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
                 conn,
                 facts: hf,
                 peers: { self: peers.get(h.name)!, all: [...peers.values()] },
+                allRoles: plan.hostRoles?.get(h.name),
                 check: o.check,
                 diff: o.diff,
                 emit: o.emit,

@@ -52,6 +52,7 @@ function planFor(hosts: string[], phases: Array<{ name: string; ops: (host: stri
       })),
     })),
     hostVars: new Map(hosts.map((h) => [h, {}])),
+    hostRoles: new Map(),
     origins: new Map(),
     connections: new Map(),
     roles: new Map(),
@@ -133,6 +134,27 @@ describe('runner', () => {
     expect(code).toBe(3);
     expect(events.some((e) => e.type === 'run-aborted')).toBe(true);
     expect(existsSync(join(dir, 'up-2'))).toBe(false);
+  });
+
+  it('a role sees what a role of an earlier phase exports (java_home), also when only the later phase runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    const java = defineRole({ name: 'java', description: 't', vars: {}, exports: ({ host }) => ({ java_home: `/jvm/${host.name}` }), operations: () => [] });
+    const kafka = defineRole({
+      name: 'kafka',
+      description: 't',
+      dependsOn: ['java'],
+      vars: {},
+      operations: ({ host, exported }) => [fileOp(join(dir, `${host.name}.env`), `JAVA_HOME=${exported('java').java_home}\n`)],
+    });
+    const plan = planFor(['a'], []);
+    const phase = (name: string, index: number, role: typeof java) => ({
+      phase: { name, index, hosts: 'all', roles: [], tags: [] },
+      hosts: [{ name: 'a', roles: [{ name: role.name, def: role, vars: {} }] }],
+    });
+    plan.phases = [phase('kafka', 2, kafka)]; // as with --from-phase 2: java's phase is not run
+    plan.hostRoles = new Map([['a', [{ name: 'java', def: java, vars: {} }, { name: 'kafka', def: kafka, vars: {} }]]]);
+    expect(await runPlan(plan, { check: false, diff: false, emit: () => {}, connect: async () => localConnection() })).toBe(0);
+    expect(readFileSync(join(dir, 'a.env'), 'utf8')).toBe('JAVA_HOME=/jvm/a\n');
   });
 
   it('handlers run once per phase, after the changes that notified them', async () => {
