@@ -15,6 +15,11 @@ export interface PackagesOptions {
   osFamily: HostFacts['osFamily'];
   /** debian: run `apt-get update` before installing even when the lists are populated */
   updateCache?: boolean;
+  /**
+   * debian: before installing, refresh package lists older than this many seconds (default one day, like
+   * Ansible's cache_valid_time): stale lists name package versions the mirror no longer has
+   */
+  cacheValidTime?: number;
   /** debian: HTTP proxy for apt, e.g. `http://10.0.0.1:3142` (apt-cacher-ng) */
   aptProxy?: string;
 }
@@ -91,11 +96,14 @@ export function packages(o: PackagesOptions): Operation<PackagesFact | null> {
         if (!missing.length) return { status: 'ok', reason: `installed: ${name}` };
         if (debian) {
           const update = o.updateCache || !f!.listsPresent;
-          const script = [
-            update && `${apt} update`,
-            `${apt} install -y --no-install-recommends ${argv(...missing)}`,
-          ].filter(Boolean).join('\n');
-          const why = o.updateCache ? ' (after apt-get update)' : update ? ' (apt lists empty: apt-get update first)' : '';
+          const minutes = Math.max(1, Math.round((o.cacheValidTime ?? 86_400) / 60));
+          const refresh = `find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -mmin -${minutes} 2>/dev/null | grep -q . || ${apt} update`;
+          const script = [update ? `${apt} update` : refresh, `${apt} install -y --no-install-recommends ${argv(...missing)}`].join('\n');
+          const why = o.updateCache
+            ? ' (after apt-get update)'
+            : update
+              ? ' (apt lists empty: apt-get update first)'
+              : ` (apt-get update first if the lists are older than ${minutes} min)`;
           return { status: 'change', reason: `install ${missing.join(', ')}${why}`, script };
         }
         const script = `if command -v dnf >/dev/null 2>&1; then dnf install -y ${argv(...missing)}; else yum install -y ${argv(...missing)}; fi`;

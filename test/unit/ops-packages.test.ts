@@ -14,8 +14,8 @@ describe('packages (debian)', () => {
   it('installs only the missing packages; apt-get update when lists are empty', () => {
     expect(op.plan({ installed: ['curl'], listsPresent: true })).toEqual({
       status: 'change',
-      reason: 'install openjdk-17-jre-headless, rsync',
-      script: `${APT} install -y --no-install-recommends openjdk-17-jre-headless rsync`,
+      reason: 'install openjdk-17-jre-headless, rsync (apt-get update first if the lists are older than 1440 min)',
+      script: `find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -mmin -1440 2>/dev/null | grep -q . || ${APT} update\n${APT} install -y --no-install-recommends openjdk-17-jre-headless rsync`,
     });
     expect(op.plan({ installed: ['curl'], listsPresent: false })).toEqual({
       status: 'change',
