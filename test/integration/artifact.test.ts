@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSimHosts } from '../helpers/sim.js';
+import { useRuns } from '../helpers/run.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
@@ -19,9 +20,7 @@ import { RoleRegistry } from '../../src/role/registry.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { ops } from '../../src/ops/index.js';
-import { runPlan } from '../../src/runner/run.js';
 import { prepareOps } from '../../src/runner/prepare.js';
-import { sshConnector } from '../../src/cli/context.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const HOSTS = ['a1', 'a2'];
@@ -54,11 +53,8 @@ beforeAll(async () => {
   const addr = server.address() as { port: number };
   url = `http://127.0.0.1:${addr.port}/dist/fixture-app-1.0.tgz`;
 });
-const pools: Array<{ closeAll(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const p of pools) await p.closeAll();
-  server?.close();
-});
+const runs = useRuns();
+afterAll(() => server?.close());
 
 const app = defineRole({
   name: 'fixture-app',
@@ -81,11 +77,7 @@ async function run(sha: string) {
     registry,
     extraVars: [{ label: 'test', values: { app_sha512: sha }, origins: {} }],
   });
-  const c = sshConnector(plan, false);
-  pools.push(c.pool);
-  const events: RunEvent[] = [];
-  const code = await runPlan(plan, { check: false, diff: false, connect: c.connect, emit: (e) => events.push(e), prepare: prepareOps });
-  return { code, events, connect: c.connect };
+  return runs.run(plan, { prepare: prepareOps });
 }
 
 describe('artifacts on simulated hosts', () => {

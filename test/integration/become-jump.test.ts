@@ -6,15 +6,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useSimHosts, PROJECT_ROOT } from '../helpers/sim.js';
+import { useRuns } from '../helpers/run.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
 import { parseExtraVars } from '../../src/inventory/extra-vars.js';
 import { RoleRegistry } from '../../src/role/registry.js';
-import { runPlan } from '../../src/runner/run.js';
-import { sshConnector } from '../../src/cli/context.js';
 import { makeMasker } from '../../src/playbook/secrets.js';
 import { jsonReporter } from '../../src/report/json.js';
 import type { RunEvent } from '../../src/report/events.js';
@@ -22,10 +21,7 @@ import type { RunEvent } from '../../src/report/events.js';
 const sim = useSimHosts({ name: 'become', hosts: [{ name: 'bastion', groups: [] }, { name: 'target', groups: ['demo'] }] });
 const playbookFile = join(PROJECT_ROOT, 'test/fixtures/converge/playbooks/small.yml');
 const PASSWORD = 'Sudo-Pa55-word';
-const pools: Array<{ closeAll(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const p of pools) await p.closeAll();
-});
+const runs = useRuns();
 
 function inventory(): string {
   const dir = mkdtempSync(join(tmpdir(), 'orch-become-'));
@@ -42,13 +38,10 @@ async function run(extra: string[], o: { env?: Record<string, string>; limit?: s
     extraVars: parseExtraVars(extra, PROJECT_ROOT),
     env: { ...process.env, ...o.env },
   });
-  const c = sshConnector(plan, false);
-  pools.push(c.pool);
   let json = '';
-  const events: RunEvent[] = [];
-  const report = jsonReporter((s) => (json += s), makeMasker(plan.secretValues));
-  const code = await runPlan(plan, { check: false, diff: true, connect: c.connect, emit: (e) => (events.push(e), report(e)) });
-  return { code, events, json, connect: c.connect };
+  const onEvent = jsonReporter((s) => (json += s), makeMasker(plan.secretValues));
+  const r = await runs.run(plan, { diff: true, onEvent });
+  return { ...r, json };
 }
 
 /** as root, over orch's transport */

@@ -6,14 +6,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useSimHosts, PROJECT_ROOT } from '../helpers/sim.js';
+import { useRuns } from '../helpers/run.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
-import { runPlan } from '../../src/runner/run.js';
-import { sshConnector } from '../../src/cli/context.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const HOSTS = ['h1', 'h2', 'h3'];
@@ -31,26 +30,12 @@ async function plan(): Promise<RunPlan> {
   return buildPlan({ inventory, playbook: loadPlaybook(playbookFile), registry: RoleRegistry.forPlaybook(playbookFile) });
 }
 
-const connectors: Array<ReturnType<typeof sshConnector>> = [];
-afterAll(async () => {
-  for (const c of connectors) await c.pool.closeAll();
-});
-
-async function run(check = false): Promise<{ code: number; events: RunEvent[] }> {
-  const p = await plan();
-  const c = sshConnector(p, false);
-  connectors.push(c);
-  const events: RunEvent[] = [];
-  const code = await runPlan(p, { check, diff: false, emit: (e) => events.push(e), connect: c.connect });
-  return { code, events };
-}
+const runs = useRuns();
+const run = async (check = false) => runs.run(await plan(), { check });
 
 /** run a command on a simulated host over orch's own SSH transport; stdout byte-exact */
 async function on(host: string, cmd: string): Promise<string> {
-  const p = await plan();
-  const c = sshConnector(p, false);
-  connectors.push(c);
-  const r = await (await c.connect(host)).runScript(cmd);
+  const r = await (await runs.connector(await plan())(host)).runScript(cmd);
   if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
 }

@@ -5,14 +5,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useSimHosts, PROJECT_ROOT } from '../helpers/sim.js';
+import { useRuns } from '../helpers/run.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
-import { runPlan } from '../../src/runner/run.js';
-import { sshConnector } from '../../src/cli/context.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const HOSTS = ['f1', 'f2', 'f3'];
@@ -21,30 +20,15 @@ const playbookFile = join(PROJECT_ROOT, 'test/fixtures/converge/playbooks/slow.y
 const invDir = mkdtempSync(join(tmpdir(), 'orch-failure-'));
 writeFileSync(join(invDir, 'hosts.yml'), `all:\n  hosts:\n${HOSTS.map((h) => `    ${h}:\n`).join('')}`);
 
-const pools: Array<{ closeAll(): Promise<void> }> = [];
-afterAll(async () => {
-  for (const p of pools) await p.closeAll();
-});
+const runs = useRuns();
 
-async function run(onEvent: (e: RunEvent) => void = () => {}) {
+async function run(onEvent?: (e: RunEvent) => void) {
   const p = await buildPlan({
     inventory: loadInventory(invDir, { overlayFile: sim.overlayFile }),
     playbook: loadPlaybook(playbookFile),
     registry: RoleRegistry.forPlaybook(playbookFile),
   });
-  const c = sshConnector(p, false);
-  pools.push(c.pool);
-  const events: RunEvent[] = [];
-  const code = await runPlan(p, {
-    check: false,
-    diff: false,
-    connect: c.connect,
-    emit: (e) => {
-      events.push(e);
-      onEvent(e);
-    },
-  });
-  return { code, events };
+  return runs.run(p, { onEvent });
 }
 
 describe('a host killed mid-phase', () => {
