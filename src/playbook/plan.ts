@@ -15,6 +15,7 @@ import type { Phase, Playbook } from './load.js';
 import { DependencyCycle, findCycle, orderRoles } from './order.js';
 import { render, TemplateError } from './templating.js';
 import { isPlaceholder } from './secrets.js';
+import { suggestion } from './typos.js';
 
 export interface PlanOptions {
   inventory: Inventory;
@@ -257,6 +258,22 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     }
   }
   if (problems.length) throw new InputError(problems);
+
+  // 4b. variables set in the inventory that no role declares but that look like a misspelt role variable
+  const declaredAll = new Set([...roles.values()].flatMap((d) => Object.keys(d.vars)));
+  const warned = new Set<string>();
+  for (const [host, rset] of rolesOfHost) {
+    const declared = [...rset].flatMap((rn) => Object.keys(roles.get(rn)?.vars ?? {}));
+    for (const [k, where] of Object.entries(origins.get(host) ?? {})) {
+      if (where.file.startsWith('roles/')) continue;
+      const meant = suggestion(k, declared, declaredAll);
+      const at = `${where.file}${where.line ? ':' + where.line : ''}: ${where.key}`;
+      if (meant && !warned.has(at)) {
+        warned.add(at);
+        warnings.push(`${at}: no role uses ${k}; did you mean ${meant}?`);
+      }
+    }
+  }
 
   const roleOf = (h: string, name: string): PlannedRole => {
     const def = roles.get(name)!;

@@ -11,6 +11,7 @@ import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { InputError } from '../../src/core/errors.js';
 import { projectRoot } from '../../src/core/project.js';
+import { tempInventory } from '../helpers/inventory.js';
 
 const demo = defineRole({
   name: 'demo',
@@ -102,6 +103,12 @@ describe('plan: errors before any host is touched', () => {
     const pb = playbook('- name: one\n  hosts: w1\n  roles: [kafka, java]\n');
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: registry(role('kafka', ['java']), role('java')) });
     expect(plan.phases[0].hosts[0].roles.map((r) => r.name)).toEqual(['java', 'kafka']);
+  });
+
+  it('warns about a variable no role uses that looks like a misspelt role variable', async () => {
+    const dir = tempInventory({ 'hosts.yml': 'all:\n  hosts:\n    h1:\n      demo_heapp: 2g\n      demo_port: 9000\n      unrelated_setting: 1\n' });
+    const plan = await buildPlan({ inventory: loadInventory(dir), playbook: playbook('- name: one\n  hosts: all\n  roles: [demo]\n'), registry: registry(demo) });
+    expect(plan.warnings).toEqual([expect.stringMatching(/hosts\.yml:4: all\.hosts\.h1\.demo_heapp: no role uses demo_heapp; did you mean demo_heap\?$/)]);
   });
 
   it('unknown roles are named with the available ones', async () => {
