@@ -202,6 +202,7 @@ function lastLine(s: string): string {
   return lines[lines.length - 1] ?? 'no output';
 }
 
+/** `--diff`: the current content (under 256 KiB) of the files about to change, in one more round trip. */
 async function fetchBefore(conn: Connection, items: Item[]): Promise<void> {
   const diffs: FileDiff[] = [];
   for (const it of items) {
@@ -209,12 +210,12 @@ async function fetchBefore(conn: Connection, items: Item[]): Promise<void> {
     if (p?.status === 'change' && p.diff && !p.diff.masked && p.diff.before === undefined) diffs.push(p.diff);
   }
   if (!diffs.length) return;
-  const script = diffs
-    .map((d, i) => `printf '\\036F ${i}\\n'; if [ -f ${q(d.path)} ] && [ $(wc -c < ${q(d.path)}) -lt 262144 ]; then base64 < ${q(d.path)}; else echo -; fi; printf '\\n\\036E ${i} 0\\n'`)
-    .join('\n');
-  const res = await conn.runScript(script);
-  for (const [i, d] of diffs.entries()) {
-    const m = res.stdout.split(`\x1eF ${i}\n`)[1]?.split(`\n\x1eE ${i} `)[0]?.trim();
-    if (m && m !== '-') d.before = Buffer.from(m.replace(/\s+/g, ''), 'base64').toString('utf8');
-  }
+  const facts: Fact<string | undefined>[] = diffs.map((d) => ({
+    key: `content:${d.path}`,
+    command: `if [ -f ${q(d.path)} ] && [ $(wc -c < ${q(d.path)}) -lt 262144 ]; then base64 < ${q(d.path)}; fi`,
+    parse: (out) => (out.trim() ? Buffer.from(out.replace(/\s+/g, ''), 'base64').toString('utf8') : undefined),
+  }));
+  const res = await conn.runScript(factsScript(facts));
+  const outs = parseFactsOutput(res.stdout, facts.length);
+  diffs.forEach((d, i) => (d.before = facts[i].parse(outs[i].stdout, outs[i].code)));
 }

@@ -19,8 +19,7 @@ import { buildPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
-import { ops } from '../../src/ops/index.js';
-import { prepareOps } from '../../src/runner/prepare.js';
+import { ops, prepareArtifacts } from '../../src/ops/index.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const HOSTS = ['a1', 'a2'];
@@ -77,7 +76,7 @@ async function run(sha: string) {
     registry,
     extraVars: [{ label: 'test', values: { app_sha512: sha }, origins: {} }],
   });
-  return runs.run(plan, { prepare: prepareOps });
+  return runs.run(plan, { prepare: prepareArtifacts });
 }
 
 describe('artifacts on simulated hosts', () => {

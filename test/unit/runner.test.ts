@@ -97,6 +97,18 @@ describe('runner', () => {
     expect(existsSync(join(dir, 'new'))).toBe(false);
   });
 
+  it('--diff fetches the current content of the files about to change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
+    writeFileSync(join(dir, 'conf'), 'old line\n');
+    const op = fileOp(join(dir, 'conf'), 'new line\n');
+    const withDiff: Operation<string | null> = { ...op, plan: (f) => ({ ...op.plan(f), diff: { path: join(dir, 'conf'), after: 'new line\n' } }) as Plan };
+    const plan = planFor(['a'], [{ name: 'p', ops: () => [withDiff] }]);
+    const events: RunEvent[] = [];
+    await runPlan(plan, { check: true, diff: true, emit: (e) => events.push(e), connect: async () => localConnection() });
+    const r = events.find((e) => e.type === 'op-result') as Extract<RunEvent, { type: 'op-result' }>;
+    expect(r.result.diff).toEqual({ path: join(dir, 'conf'), before: 'old line\n', after: 'new line\n' });
+  });
+
   it('a failed operation stops its host, reports the error, and the others go on; later phases skip the failed host', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orch-runner-'));
     const plan = planFor(['good', 'bad'], [

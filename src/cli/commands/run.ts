@@ -5,7 +5,7 @@ import { makeMasker } from '../../playbook/secrets.js';
 import { plainReporter } from '../../report/plain.js';
 import { jsonReporter } from '../../report/json.js';
 import type { RunEvent } from '../../report/events.js';
-import { prepareOps } from '../../runner/prepare.js';
+import { prepareArtifacts } from '../../ops/index.js';
 import { recapTable } from '../../report/recap.js';
 
 export interface RunArgs extends PlanArgs {
@@ -42,7 +42,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
   }
   const { pool, connect } = sshConnector(plan, a.acceptNewHosts);
   try {
-    const code = await runPlan(plan, { check: a.check, diff: a.diff, forks: a.forks, failFast: a.failFast, emit, connect, prepare: prepareOps });
+    const code = await runPlan(plan, { check: a.check, diff: a.diff, forks: a.forks, failFast: a.failFast, emit, connect, prepare: prepareArtifacts });
     await finish();
     return code;
   } finally {
