@@ -1,0 +1,126 @@
+/**
+ * The release archives roles install in production: per service and version, the official URL and the sha512
+ * pinned in this repository (never fetched at run time: a changed upstream file must fail, not be trusted).
+ *
+ * `artifact_mirror` (a role variable): a base URL that replaces the official one, keeping the release's path under
+ * it, the way Apache's mirrors lay out `dist/`: `https://archive.apache.org/dist/kafka/3.9.0/kafka_2.13-3.9.0.tgz`
+ * with mirror `https://mirror.example/apache/` becomes `https://mirror.example/apache/kafka/3.9.0/kafka_2.13-3.9.0.tgz`.
+ * A mirror serves the same bytes, so the pinned sha512 still applies unless a sha512 is given with it (tests serve
+ * a registry-built archive of their own, see test/helpers/artifacts/).
+ */
+import { normaliseSha512 } from '../ops/artifact-cache.js';
+
+export interface Release {
+  service: string;
+  version: string;
+  /** where the official archive lives: `base` + `path` */
+  base: string;
+  /** the archive's path under `base` (and under any mirror), e.g. `kafka/3.9.0/kafka_2.13-3.9.0.tgz` */
+  path: string;
+  /** the archive's file name (last segment of `path`) */
+  fileName: string;
+  /** the single top-level directory the archive unpacks to, e.g. `kafka_2.13-3.9.0` */
+  topDir: string;
+  /** sha512 of the official archive, lowercase hex, pinned here */
+  sha512: string;
+  /** where the pinned sha512 was checked against */
+  checksumSource: string;
+}
+
+/** The official URL of a release. */
+export function officialUrl(r: Pick<Release, 'base' | 'path'>): string {
+  return r.base + r.path;
+}
+
+const APACHE_ARCHIVE = 'https://archive.apache.org/dist/';
+
+function kafka(version: string, scala: string, sha512: string, checksumSource: string): Release {
+  const topDir = `kafka_${scala}-${version}`;
+  const fileName = `${topDir}.tgz`;
+  return {
+    service: 'kafka',
+    version,
+    base: APACHE_ARCHIVE,
+    path: `kafka/${version}/${fileName}`,
+    fileName,
+    topDir,
+    sha512: normaliseSha512(sha512),
+    checksumSource,
+  };
+}
+
+// The sha512 values of Apache's archives, taken from projects that verify the download in their builds (Strimzi's
+// kafka-versions.yaml, which its image build checks); this machine cannot reach archive.apache.org to compare them
+// with Apache's own `<file>.sha512`. A wrong value fails the download loudly (ops.artifact names both hashes).
+const RELEASES: Release[] = [
+  kafka(
+    '3.9.0',
+    '2.13',
+    '5324c1f44d4c84ea469712c2cc3d2d15545c3716edbb5353722df9c661fcc78b031fcf07d1c4f0309c5fdb32686665dfb0cffe55210cd3a1fe2a370538cb4e6d',
+    'strimzi/strimzi-kafka-operator kafka-versions.yaml; the same value in two independent public install notes (sha512sum of the download)',
+  ),
+  kafka(
+    '3.6.1',
+    '2.13',
+    '1f063cd67463dd3bb5a5e06e7a1c2278db84bfc836a634fac7c9a005de66a42ac00b32f5e9bbdd22086605f73659efd4ce5bd1185196b02a743be0898daac55d',
+    'strimzi/strimzi-kafka-operator kafka-versions.yaml (one source only)',
+  ),
+];
+
+/** Every catalogued release, optionally of one service, in catalogue order. */
+export function releases(service?: string): Release[] {
+  return RELEASES.filter((r) => service === undefined || r.service === service);
+}
+
+/** The catalogued release of `service` at `version`; an error naming the known versions otherwise. */
+export function release(service: string, version: string): Release {
+  const found = RELEASES.find((r) => r.service === service && r.version === version);
+  if (found) return found;
+  const known = releases(service).map((r) => r.version);
+  if (!known.length) {
+    const services = [...new Set(RELEASES.map((r) => r.service))].sort();
+    throw new Error(`no release of ${service} in the artifact catalogue (services: ${services.join(', ')})`);
+  }
+  throw new Error(`no release ${service} ${version} in the artifact catalogue (known: ${known.join(', ')})`);
+}
+
+/**
+ * A mirror base URL, checked and normalised to end with `/`: http, https or file, no query or fragment
+ * (the release path is appended to it).
+ */
+export function normaliseMirror(mirror: string): string {
+  let u: URL;
+  try {
+    u = new URL(mirror.trim());
+  } catch {
+    throw new Error(`artifact_mirror ${JSON.stringify(mirror)} is not a URL (expected e.g. https://mirror.example/apache/)`);
+  }
+  if (!['http:', 'https:', 'file:'].includes(u.protocol)) {
+    throw new Error(`artifact_mirror ${mirror}: unsupported scheme ${u.protocol} (http, https or file)`);
+  }
+  if (u.search || u.hash || mirror.includes('?') || mirror.includes('#')) {
+    throw new Error(`artifact_mirror ${mirror}: a base URL takes no query or fragment (the release path is appended to it)`);
+  }
+  if (u.username || u.password) throw new Error(`artifact_mirror ${u.protocol}//${u.host}...: credentials do not belong in the URL`);
+  const s = u.href;
+  return s.endsWith('/') ? s : `${s}/`;
+}
+
+/** The URL of a release under a mirror: the mirror base + the release's own path. */
+export function mirrorUrl(r: Pick<Release, 'path'>, mirror: string): string {
+  return normaliseMirror(mirror) + r.path;
+}
+
+export interface ArtifactSourceOptions {
+  /** `artifact_mirror`: empty or undefined for the official URL */
+  mirror?: string;
+  /** a sha512 overriding the pinned one (an archive that is not the official one, e.g. a test build) */
+  sha512?: string;
+}
+
+/** What `ops.artifact` gets for a release: the official URL and pinned sha512 unless a mirror (and sha512) is given. */
+export function artifactSource(r: Release, o: ArtifactSourceOptions = {}): { url: string; sha512: string; fileName: string } {
+  const url = o.mirror ? mirrorUrl(r, o.mirror) : officialUrl(r);
+  const sha512 = o.sha512 ? normaliseSha512(o.sha512) : r.sha512;
+  return { url, sha512, fileName: r.fileName };
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { artifactSource, mirrorUrl, normaliseMirror, officialUrl, release, releases } from '../../src/artifacts/index.js';
+import { artifactFileName } from '../../src/ops/artifact-cache.js';
+
+const KAFKA_390 = '5324c1f44d4c84ea469712c2cc3d2d15545c3716edbb5353722df9c661fcc78b031fcf07d1c4f0309c5fdb32686665dfb0cffe55210cd3a1fe2a370538cb4e6d';
+
+describe('artifact catalogue', () => {
+  it('has Kafka 3.9.0 and 3.6.1 (Scala 2.13) with the official Apache URL, layout and pinned sha512', () => {
+    const k = release('kafka', '3.9.0');
+    expect(k).toMatchObject({
+      service: 'kafka',
+      version: '3.9.0',
+      fileName: 'kafka_2.13-3.9.0.tgz',
+      topDir: 'kafka_2.13-3.9.0',
+      path: 'kafka/3.9.0/kafka_2.13-3.9.0.tgz',
+      sha512: KAFKA_390,
+    });
+    expect(officialUrl(k)).toBe('https://archive.apache.org/dist/kafka/3.9.0/kafka_2.13-3.9.0.tgz');
+    expect(officialUrl(release('kafka', '3.6.1'))).toBe('https://archive.apache.org/dist/kafka/3.6.1/kafka_2.13-3.6.1.tgz');
+    expect(release('kafka', '3.6.1').sha512).toMatch(/^1f063cd67463dd3b[0-9a-f]{112}$/);
+    expect(releases('kafka').map((r) => r.version)).toEqual(['3.9.0', '3.6.1']);
+  });
+
+  it('every entry is consistent: 128 hex digits, file name = last path segment = top dir + extension, unique', () => {
+    const seen = new Set<string>();
+    for (const r of releases()) {
+      expect(r.sha512).toMatch(/^[0-9a-f]{128}$/);
+      expect(artifactFileName(officialUrl(r))).toBe(r.fileName);
+      expect(r.path.endsWith(`/${r.fileName}`)).toBe(true);
+      expect(r.fileName.startsWith(r.topDir)).toBe(true);
+      expect(r.base).toMatch(/^https:\/\/.*\/$/);
+      expect(r.checksumSource).not.toBe('');
+      const key = `${r.service} ${r.version}`;
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+    }
+    // no two releases share a sha512 (a copy-paste slip would)
+    expect(new Set(releases().map((r) => r.sha512)).size).toBe(releases().length);
+  });
+
+  it('an unknown version or service is an error naming what is known', () => {
+    expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: kafka\)/);
+  });
+});
+
+describe('artifact_mirror', () => {
+  const k = release('kafka', '3.9.0');
+
+  it('replaces the official base and keeps the release path, with or without a trailing slash', () => {
+    expect(mirrorUrl(k, 'http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080/kafka/3.9.0/kafka_2.13-3.9.0.tgz');
+    expect(mirrorUrl(k, 'http://127.0.0.1:8080/')).toBe('http://127.0.0.1:8080/kafka/3.9.0/kafka_2.13-3.9.0.tgz');
+    expect(mirrorUrl(k, 'https://mirror.example/apache')).toBe('https://mirror.example/apache/kafka/3.9.0/kafka_2.13-3.9.0.tgz');
+    expect(mirrorUrl(k, 'file:///srv/mirror/')).toBe('file:///srv/mirror/kafka/3.9.0/kafka_2.13-3.9.0.tgz');
+    // the file name ops.artifact caches under is the release's own
+    expect(artifactFileName(mirrorUrl(k, 'https://mirror.example/apache/'))).toBe('kafka_2.13-3.9.0.tgz');
+  });
+
+  it('refuses what cannot be a base URL', () => {
+    expect(() => normaliseMirror('mirror.example/apache')).toThrow(/is not a URL/);
+    expect(() => normaliseMirror('ftp://mirror.example/')).toThrow(/unsupported scheme ftp:/);
+    expect(() => normaliseMirror('https://mirror.example/?x=1')).toThrow(/no query or fragment/);
+    expect(() => normaliseMirror('https://mirror.example/#top')).toThrow(/no query or fragment/);
+    expect(() => normaliseMirror('https://u:secret@mirror.example/')).toThrow(/credentials/);
+    expect(() => normaliseMirror('https://u:secret@mirror.example/')).not.toThrow(/secret/);
+  });
+
+  it('the default is the official URL with the pinned sha512; a mirror keeps the pinned sha512 unless one is given', () => {
+    expect(artifactSource(k)).toEqual({ url: 'https://archive.apache.org/dist/kafka/3.9.0/kafka_2.13-3.9.0.tgz', sha512: KAFKA_390, fileName: 'kafka_2.13-3.9.0.tgz' });
+    expect(artifactSource(k, { mirror: '' })).toEqual(artifactSource(k));
+    expect(artifactSource(k, { mirror: 'https://mirror.example/apache/' })).toEqual({
+      url: 'https://mirror.example/apache/kafka/3.9.0/kafka_2.13-3.9.0.tgz',
+      sha512: KAFKA_390,
+      fileName: 'kafka_2.13-3.9.0.tgz',
+    });
+    const built = 'AB'.repeat(64);
+    expect(artifactSource(k, { mirror: 'http://127.0.0.1:1234', sha512: built }).sha512).toBe('ab'.repeat(64));
+    expect(() => artifactSource(k, { sha512: 'abc' })).toThrow(/invalid sha512/);
+  });
+});
