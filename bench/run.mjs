@@ -3,8 +3,17 @@
  * orch vs Ansible, side by side, on the same simulated hosts (`npm run bench -- ...`).
  *
  *   npm run bench -- --hosts 5,20,50 [--reps 1] [--tools orch,ansible,mitogen,floor-ssh,floor-ssh2] [--profile]
- *                    [--skip ansible@50,...] [--layout sim|baseline] [--keep] [--no-build]
- *   npm run bench -- --report RUN_ID      re-render latest.md and the plot from results.tsv rows of that run
+ *                    [--skip ansible@50,...] [--layout sim|baseline] [--workload common|small] [--keep] [--no-build]
+ *   npm run bench -- --report RUN_ID [--workload small]   re-render the report from results(.tsv) rows of that run
+ *
+ * Workloads (`--workload`):
+ *   common  (default) the Ansible baseline's "datalyptica common role" (about 40 steps), orch role
+ *           bench/roles/bench-common, Ansible: the baseline's workload.yml; report bench/results/latest.md
+ *           and time-vs-hosts.svg, rows in results.tsv
+ *   small   four tasks (a user, a log file, a copied file, one guarded shell command; engine issue 7
+ *           section 6), orch role bench/roles/bench-small, Ansible: bench/playbooks/small.ansible.yml,
+ *           state checked with bench/fingerprint-small.sh; report bench/results/N<N>-small.md, rows in
+ *           results-small.tsv. Targets: orch within 1.5x of the ssh2 floor, >= 20x faster than Ansible.
  *
  * For every host count N (and repetition), and for every tool, on N FRESH hosts (Debian bookworm + systemd
  * containers, image variant `python` because Ansible needs python3 on the targets; orch does not use it):
@@ -65,6 +74,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     layout: { type: 'string', default: 'sim' },
+    workload: { type: 'string', default: 'common' },
     skip: { type: 'string', default: '' },
     report: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -84,6 +94,8 @@ for (const k of SKIP) if (!/^[a-z0-9-]+@\d+$/.test(k) || !ALL_TOOLS.includes(k.s
 for (const n of HOSTS) if (!Number.isInteger(n) || n < 1 || n > 200) die(`--hosts: ${n} is not a host count from 1 to 200`);
 if (!Number.isInteger(REPS) || REPS < 1) die('--reps must be a positive integer');
 for (const t of TOOLS) if (!ALL_TOOLS.includes(t)) die(`--tools: unknown tool ${t} (known: ${ALL_TOOLS.join(', ')})`);
+if (!['common', 'small'].includes(args.workload)) die('--workload is common (the Ansible baseline\'s ~40 steps, the default) or small (4 tasks)');
+const SMALL_WL = args.workload === 'small';
 if (!['sim', 'baseline'].includes(args.layout)) die('--layout is sim (src/sim simUp, the default) or baseline (run.sh\'s fixed 10.199.0.x addresses)');
 // the workload downloads nothing: no apt cache for the simulated hosts (and no traffic beyond them)
 process.env.ORCH_SIM_APT_PROXY = 'off';
@@ -167,15 +179,18 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 // ------------------------------------------------------------------ preflight
-const RUN_ID = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-N${HOSTS.join('_')}`;
+const RUN_ID = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-N${HOSTS.join('_')}${SMALL_WL ? '-small' : ''}`;
 const WORK = join('/tmp', 'orch-bench', RUN_ID);
 const CPBASE = join('/tmp', 'bench-cp', String(process.pid)); // ssh ControlPath dirs: short (unix socket path < 108 bytes)
 const LOGS = join(RESULTS, 'logs', RUN_ID);
 const BASELINE_KEY = join(WORK, 'id_ed25519'); // --layout baseline only; sim hosts use the simulation's key
-const FINGERPRINT = existsSync(join(BASELINE, 'fingerprint.sh')) ? join(BASELINE, 'fingerprint.sh') : join(BENCH, 'fingerprint.sh');
-const ANSIBLE_PLAYBOOK = join(BASELINE, 'workload.yml');
+const FINGERPRINT = SMALL_WL
+  ? join(BENCH, 'fingerprint-small.sh')
+  : existsSync(join(BASELINE, 'fingerprint.sh')) ? join(BASELINE, 'fingerprint.sh') : join(BENCH, 'fingerprint.sh');
+const ANSIBLE_PLAYBOOK = SMALL_WL ? join(BENCH, 'playbooks', 'small.ansible.yml') : join(BASELINE, 'workload.yml');
 const MITOGEN_STRATEGY_DIR = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy';
-const ORCH_PLAYBOOK = join(BENCH, 'playbooks', 'workload.yml');
+const ORCH_PLAYBOOK = join(BENCH, 'playbooks', SMALL_WL ? 'small.yml' : 'workload.yml');
+const ROLE = SMALL_WL ? 'bench-small' : 'bench-common';
 
 function preflight() {
   sh('docker', ['info'], { allowFail: false });
@@ -183,7 +198,7 @@ function preflight() {
   if (TOOLS.includes('ansible') || TOOLS.includes('mitogen')) {
     if (sh('sh', ['-c', 'command -v ansible-playbook'], { allowFail: true, env: { ...process.env, PATH: SYS_PATH } }).status !== 0)
       die('ansible-playbook not found: apt-get install -y ansible-core python3-mitogen ansible-mitogen');
-    if (!existsSync(ANSIBLE_PLAYBOOK)) die(`the Ansible baseline workload is missing: ${ANSIBLE_PLAYBOOK} (set ANSIBLE_BASELINE)`);
+    if (!existsSync(ANSIBLE_PLAYBOOK)) die(`the Ansible playbook is missing: ${ANSIBLE_PLAYBOOK}${SMALL_WL ? '' : ' (set ANSIBLE_BASELINE)'}`);
   }
   if (TOOLS.includes('mitogen') && !existsSync(join(MITOGEN_STRATEGY_DIR, 'mitogen_linear.py'))) die('mitogen_linear not found: apt-get install -y ansible-mitogen');
   const mine = sh('docker', ['ps', '-a', '--format', '{{.Names}}']).stdout.split('\n').filter((n) => /^bench-h\d+$/.test(n));
@@ -197,12 +212,12 @@ function preflight() {
 
 function build() {
   const entry = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-  const role = join(ROOT, 'dist', 'bench', 'roles', 'bench-common', 'index.js');
+  const role = join(ROOT, 'dist', 'bench', 'roles', ROLE, 'index.js');
   if (args['no-build'] && existsSync(entry) && existsSync(role)) return;
   log('building orch (tsc -p tsconfig.build.json) ...');
   const r = sh(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], { allowFail: true });
   if (r.status !== 0) log(`warning: tsc reported errors (exit ${r.status}); using what it emitted:\n${r.stdout.trim().split('\n').slice(0, 15).join('\n')}`);
-  if (!existsSync(entry) || !existsSync(role)) die('the build did not produce dist/src/cli/main.js and dist/bench/roles/bench-common/index.js');
+  if (!existsSync(entry) || !existsSync(role)) die(`the build did not produce dist/src/cli/main.js and dist/bench/roles/${ROLE}/index.js`);
 }
 
 // ------------------------------------------------------------------ hosts
@@ -426,6 +441,7 @@ function closeMasters() {
 // ------------------------------------------------------------------ floors: the same writes, no checks
 let render;
 async function floorScript(i, hosts) {
+  if (SMALL_WL) return floorScriptSmall(i, hosts);
   const n = hosts.n;
   render ??= await import(pathToFileURL(join(ROOT, 'dist', 'bench', 'roles', 'bench-common', 'render.js')).href);
   const { WORKLOAD: W, WORKLOAD_SETTINGS, managedFiles, HOME } = render;
@@ -453,6 +469,25 @@ async function floorScript(i, hosts) {
   const units = W.services.map((k) => `orch-bench-${k}`);
   out.push('systemctl daemon-reload', `systemctl enable --now --quiet ${units.join(' ')}`);
   return out.join('\n') + '\n';
+}
+
+/** The small workload's four tasks, no checks (the init command keeps its `creates` guard: it is the task). */
+let renderSmall;
+async function floorScriptSmall(i, hosts) {
+  renderSmall ??= await import(pathToFileURL(join(ROOT, 'dist', 'bench', 'roles', 'bench-small', 'render.js')).href);
+  const { SMALL: S, configFile, initScript } = renderSmall;
+  const u = S.user;
+  const conf = configFile({ name: nameOf(i), nodeId: i, clusterSize: hosts.n });
+  if (conf.includes('\nORCH_EOF\n')) throw new Error(`heredoc marker inside ${S.configFile}`);
+  return [
+    'set -e',
+    `export LC_ALL=C PATH=${SYS_PATH}`,
+    `id -u ${u} >/dev/null 2>&1 || useradd -u ${S.uid} -d ${S.home} -s ${S.shell} -M -r ${u}`,
+    `: >>${S.logFile} && chown ${u}:${u} ${S.logFile} && chmod 0640 ${S.logFile}`,
+    `cat >${S.configFile} <<'ORCH_EOF'\n${conf}ORCH_EOF`,
+    `chown root:${u} ${S.configFile} && chmod 0640 ${S.configFile}`,
+    `if [ ! -e ${S.marker} ]; then\n${initScript()}\nfi`,
+  ].join('\n') + '\n';
 }
 
 async function writeFloor(dir, h) {
@@ -584,7 +619,7 @@ async function fingerprint(file, hosts) {
   return r.code === 0 ? { sha: sha12(r.stdout), text: r.stdout } : { sha: 'err', text: r.stdout };
 }
 function referenceSha(n) {
-  if (args.layout !== 'baseline') return null; // the reference was taken at 10.199.0.x: other addresses render other files
+  if (args.layout !== 'baseline' || SMALL_WL) return null; // the reference was taken at 10.199.0.x: other addresses render other files
   for (const f of [join(BENCH, 'reference', `state-N${n}-bench-h01.txt`), join(BASELINE, 'reference', `state-N${n}-bench-h01.txt`)]) {
     if (existsSync(f)) return sha12(readFileSync(f, 'utf8'));
   }
@@ -592,7 +627,7 @@ function referenceSha(n) {
 }
 
 // ------------------------------------------------------------------ one tool on fresh hosts: cold + warm
-const TSV = join(RESULTS, 'results.tsv');
+const TSV = join(RESULTS, SMALL_WL ? 'results-small.tsv' : 'results.tsv');
 const TSV_COLS = ['run_id', 'date', 'N', 'tool', 'rep', 'phase', 'wall_s', 'ctrl_user_s', 'ctrl_sys_s', 'ctrl_cpu_s', 'maxrss_kb', 'tree_pss_peak_kb', 'targets_cpu_s', 'machine_busy_pct', 'load1_before', 'rc', 'recap_hosts', 'ok', 'changed', 'skipped', 'failed_total', 'unreachable_total', 'uniform', 'state_sha', 'state_ref_sha', 'profile', 'changed_total', 'layout'];
 const records = [];
 
@@ -687,7 +722,10 @@ function report(meta = { runId: RUN_ID, command: `npm run bench -- ${process.arg
   L.push(
     `Generated by \`${meta.command}\` (bench/run.mjs) on ` +
       `${meta.date}. Controller and all targets share this machine's ${cpus().length} CPUs. ` +
-      `Workload: shared/bench/ansible-baseline/WORKLOAD.md (about 40 steps, no downloads). Every tool ran on its own fresh hosts ` +
+      (SMALL_WL
+        ? 'Workload `small` (bench/roles/bench-small/render.ts: a user, a log file, a copied file, one shell command guarded by `creates`; no downloads). '
+        : 'Workload: shared/bench/ansible-baseline/WORKLOAD.md (about 40 steps, no downloads). ') +
+      `Every tool ran on its own fresh hosts ` +
       `(image ${IMAGE ?? 'orch-testhost:python'}, layout \`${meta.layout}\`); cold = first run on pristine hosts, warm = the run right after it. ` +
       `Seconds are medians over ${reps} repetition(s).`,
     '',
@@ -737,6 +775,26 @@ function report(meta = { runId: RUN_ID, command: `npm run bench -- ${process.arg
   L.push('## Targets (reported, not asserted)', '');
   L.push('| target | measured | verdict |', '|---|---|---|');
   const verdict = (ok) => (ok === null ? 'not measured' : ok ? 'met' : 'missed');
+  if (SMALL_WL) {
+    // engine issue 7 section 6: orch within 1.5x of the in-process ssh2 floor, >= 20x faster than Ansible
+    for (const n of Ns) {
+      for (const p of ['cold', 'warm']) {
+        const o = wall(n, 'orch', p);
+        const f = wall(n, 'floor-ssh2', p);
+        const ok = Number.isFinite(o) && Number.isFinite(f) ? o / f <= 1.5 : null;
+        L.push(`| orch ${p} within 1.5x of ${LABEL['floor-ssh2']} ${p} at ${n} hosts | ${ok === null ? '-' : `${(o / f).toFixed(2)}x (${fmt(o)} s vs ${fmt(f)} s)`} | ${verdict(ok)} |`);
+      }
+      for (const p of ['cold', 'warm']) {
+        const a = wall(n, 'ansible', p);
+        const o = wall(n, 'orch', p);
+        const ok = Number.isFinite(a) && Number.isFinite(o) ? a / o >= 20 : null;
+        L.push(`| orch ${p} >= 20x faster than Ansible at ${n} hosts | ${ok === null ? '- (Ansible not run)' : `${(a / o).toFixed(1)}x (${fmt(o)} s vs ${fmt(a)} s)`} | ${verdict(ok)} |`);
+      }
+      const rs = records.filter((r) => r.n === n && r.tool === 'orch');
+      const peak = rs.length ? Math.max(...rs.map((r) => Math.max(r.maxrssKb, r.treePssKb))) / 1024 : NaN;
+      if (Number.isFinite(peak)) L.push(`| (context, not a target) orch controller peak memory at ${n} hosts | ${peak.toFixed(0)} MB | - |`);
+    }
+  } else {
   for (const n of [5, 20]) {
     for (const [other, k] of [['ansible', 30], ['mitogen', 10]]) {
       const a = wall(n, other, 'warm');
@@ -768,6 +826,7 @@ function report(meta = { runId: RUN_ID, command: `npm run bench -- ${process.arg
     const peak = rs.length ? Math.max(...rs.map((r) => Math.max(r.maxrssKb, r.treePssKb))) / 1024 : NaN;
     L.push(`| orch controller peak RSS < 300 MB at 50 hosts | ${Number.isFinite(peak) ? `${peak.toFixed(0)} MB` : '-'} | ${verdict(Number.isFinite(peak) ? peak < 300 : null)} |`);
   }
+  }
   const warmChanges = records.filter((r) => r.tool === 'orch' && r.phase === 'warm');
   const idem = warmChanges.length ? warmChanges.every((r) => r.code === 0 && r.summary.changedTotal === 0 && r.summary.failed === 0) : null;
   L.push(`| orch warm run changes nothing (checked, must hold) | ${warmChanges.map((r) => `N=${r.n}: changed ${r.summary.changedTotal}`).join(', ') || '-'} | ${idem === null ? 'not measured' : idem ? 'yes' : '**NO**'} |`);
@@ -795,12 +854,25 @@ function report(meta = { runId: RUN_ID, command: `npm run bench -- ${process.arg
       'column is the 1-minute load average just before each run; it still contains the tail of the previous run (e.g. N systemd ' +
       'containers settling) and anything else running on the machine, so it is only a rough noise indicator. ' +
       'Compare tools within one run (same time window) rather than absolute seconds across runs.',
-    '* The simulated hosts\' image already has /etc/systemd/journald.conf.d (step 21 is `ok`, not `changed`, for every tool): Ansible ' +
-      'reports changed=31 on a fresh host here instead of the baseline\'s 32.',
-    `* Raw rows: bench/results/results.tsv; tool output and fingerprints: bench/results/logs/${meta.runId}/.`,
+    ...(SMALL_WL
+      ? [
+          '* orch runs at most 50 hosts at once (`--forks` is capped at 50 in src/runner/run.ts); the floors open all N connections at once.',
+          '* The floors run the same four tasks as one script per host with no checks; only the init command keeps its `creates` guard ' +
+            '(the guard is the task), so a floor\'s warm run rewrites the user check, the log file\'s ownership and the config file.',
+          '* State check: bench/fingerprint-small.sh on bench-h01 (the four paths and the orchbench passwd/group lines).',
+        ]
+      : [
+          '* The simulated hosts\' image already has /etc/systemd/journald.conf.d (step 21 is `ok`, not `changed`, for every tool): Ansible ' +
+            'reports changed=31 on a fresh host here instead of the baseline\'s 32.',
+        ]),
+    `* Raw rows: bench/results/${SMALL_WL ? 'results-small.tsv' : 'results.tsv'}; tool output and fingerprints: bench/results/logs/${meta.runId}/.`,
   );
-  writeFileSync(join(RESULTS, 'latest.md'), L.join('\n') + '\n');
-  writeFileSync(join(RESULTS, 'time-vs-hosts.svg'), svg(Ns, tools));
+  if (SMALL_WL) {
+    writeFileSync(join(RESULTS, `N${Ns.join('_')}-small.md`), L.join('\n') + '\n');
+  } else {
+    writeFileSync(join(RESULTS, 'latest.md'), L.join('\n') + '\n');
+    writeFileSync(join(RESULTS, 'time-vs-hosts.svg'), svg(Ns, tools));
+  }
   return L.join('\n');
 }
 
@@ -929,7 +1001,8 @@ async function main() {
     }
   }
   process.stdout.write(report() + '\n');
-  log(`wrote ${join(RESULTS, 'latest.md')}, ${join(RESULTS, 'time-vs-hosts.svg')}, appended ${TSV}`);
+  const Ns = [...new Set(records.map((r) => r.n))].sort((a, b) => a - b);
+  log(`wrote ${SMALL_WL ? join(RESULTS, `N${Ns.join('_')}-small.md`) : `${join(RESULTS, 'latest.md')}, ${join(RESULTS, 'time-vs-hosts.svg')}`}, appended ${TSV}`);
 }
 
 let exitCode = 0;
