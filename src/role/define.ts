@@ -4,6 +4,7 @@
  */
 import type { Operation } from '../ops/types.js';
 import type { VarTable, VarsOf } from './vars.js';
+import type { ClusterValueSpec } from './cluster.js';
 
 /** What a role knows about the host it configures (gathered once per run, one round trip). */
 export interface HostFacts {
@@ -44,7 +45,30 @@ export interface RoleContext<V> {
   allHosts(): PeerHost[];
   /** values other roles export for this host (e.g. java's `java_home`) */
   exported(role: string): Record<string, unknown>;
+  /**
+   * a cluster value this role declares (`clusterValues`), as the engine resolved it before the phase: read from
+   * the group's hosts, generated once, or the inventory's override. Throws for an undeclared name.
+   */
+  cluster(name: string): string;
 }
+
+/** What a role's member needs to be healthy again after a restart, and who leads (restarted last). */
+export interface RolloutPolicy {
+  /**
+   * services (unit names; `kafka` = `kafka.service`; `spark-worker@*` = every instance) whose restarts are rolled:
+   * hosts restart one at a time (or `serial` at once), each behind the health check
+   */
+  services: string[];
+  /** POSIX sh exiting 0 once this host's member is back (broker in the ISR, ZooKeeper in quorum ...) */
+  health: { command: string; description: string; timeoutSec?: number; intervalSec?: number };
+  /** POSIX sh exiting 0 when this host is the cluster's leader: it restarts last */
+  leader?: string;
+  /** hosts restarted at once (default 1) */
+  serial?: number;
+}
+
+/** The part of a role's context known offline (no facts): for declarations made before any host is asked. */
+export type OfflineContext<V> = Omit<RoleContext<V>, 'host' | 'exported' | 'cluster'> & { host: PeerHost };
 
 export interface RoleDefinition<T extends VarTable = VarTable> {
   name: string;
@@ -57,6 +81,10 @@ export interface RoleDefinition<T extends VarTable = VarTable> {
   /** offline checks across the inventory (e.g. odd quorum size); each string is one problem */
   validate?(ctx: RoleContext<VarsOf<T>>): string[];
   operations(ctx: RoleContext<VarsOf<T>>): Operation<any>[];
+  /** cluster values the role's hosts share (see src/role/cluster.ts), resolved before each phase the role runs in */
+  clusterValues?(ctx: OfflineContext<VarsOf<T>>): ClusterValueSpec[];
+  /** restarts of these services are rolled host by host behind a health check (see RolloutPolicy) */
+  rollout?(ctx: RoleContext<VarsOf<T>>): RolloutPolicy;
 }
 
 export function defineRole<T extends VarTable>(def: RoleDefinition<T>): RoleDefinition<T> {

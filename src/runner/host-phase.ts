@@ -3,7 +3,7 @@
  * (unless --check) one apply round trip holding every change, the pending actions they make due and
  * the restart handlers they notify.
  */
-import type { HostFacts, PeerHost, RoleContext } from '../role/define.js';
+import type { HostFacts, PeerHost, RoleContext, RolloutPolicy } from '../role/define.js';
 import type { Fact, FileDiff, Operation, OpResult, PendingAction, Plan } from '../ops/types.js';
 import type { Connection } from '../transport/types.js';
 import type { PlannedHost, PlannedRole } from '../playbook/plan.js';
@@ -12,15 +12,26 @@ import { applyScript, factsScript, parseApplyOutput, parseFactsOutput, type Appl
 import { batchable, batchCommand, splitBatch } from './fact-batch.js';
 import { q } from '../ops/quote.js';
 import type { Profile } from './profile.js';
+import { HOST_FACTS_SCRIPT, parseHostFacts } from './host-facts.js';
 
 export interface HostPhaseInput {
   phase: string;
   host: PlannedHost;
   conn: Connection;
-  facts: HostFacts;
+  /**
+   * the host's facts when already known (an earlier phase); otherwise they are gathered in this phase's facts
+   * script: the operations are rendered with `guess`, and rendered again (with a second round trip only for facts
+   * the new rendering needs and the first did not gather) when the host turns out to differ from it
+   */
+  facts?: HostFacts;
+  guess?: HostFacts;
   peers: { self: PeerHost; all: PeerHost[] };
   /** every role this host runs in the playbook (for `exported()` of roles from earlier phases) */
   allRoles?: PlannedRole[];
+  /** cluster values resolved before the phase (ctx.cluster) */
+  cluster?: Map<string, string>;
+  /** operations the engine adds before the roles' (copies of cluster values) */
+  engineOps?: Array<{ role: string; op: Operation<any> }>;
   check: boolean;
   diff: boolean;
   emit: EventSink;
@@ -37,9 +48,46 @@ interface Item {
   plan?: Plan;
 }
 
+type Step = ApplyStep & { item?: Item; handler?: string; pending?: PendingAction };
+
+/** A rollout this host takes part in: a role whose rolled services this phase restarts here. */
+export interface HostRollout {
+  role: string;
+  policy: RolloutPolicy;
+  /** the restarts (handler names) it covers */
+  services: string[];
+}
+
+/** A host's phase after facts and plans, before applying (the runner decides when each host applies). */
+export interface PreparedHostPhase {
+  input: HostPhaseInput;
+  counts: HostCounts;
+  /** the host's facts (gathered in this phase when they were not known) */
+  facts: HostFacts;
+  steps: Step[];
+  parsed: Map<Fact<unknown>, unknown>;
+  items: Item[];
+  rollouts: HostRollout[];
+  report(it: Item, r: Omit<OpResult, 'kind' | 'name' | 'role'>): void;
+}
+
 export class HostPhaseError extends Error {}
 
+const HOST_FACTS: Fact<HostFacts> = { key: 'orch:host-facts', command: HOST_FACTS_SCRIPT, parse: (out) => parseHostFacts(out) };
+
+/** The render guess for a host whose facts are not known yet: a Debian/Ubuntu amd64 host, as most are. */
+export function defaultGuess(name: string): HostFacts {
+  return { osFamily: 'debian', osId: 'debian', osVersion: '12', arch: 'x86_64', user: 'root', root: true, cpus: 1, memoryMb: 1024, hostname: name, systemd: true, container: false };
+}
+
+const sameFacts = (a: HostFacts, b: HostFacts) => JSON.stringify(a) === JSON.stringify(b);
+
 export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
+  return applyHostPhase(await prepareHostPhase(inp));
+}
+
+/** Render, gather facts (one round trip), plan; in check mode also report what would change. */
+export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHostPhase> {
   const { conn, emit, phase, profile } = inp;
   const counts: HostCounts = { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0 };
   const report = (it: Item, r: Omit<OpResult, 'kind' | 'name' | 'role'>) => {
@@ -51,67 +99,86 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
     emit({ type: 'op-result', phase, host: inp.host.name, result: { kind: it.op.kind, name: it.op.name, role: it.role, ...r } });
   };
 
-  // 1. operations of every role, in order
-  const items: Item[] = [];
-  const exportsByRole = new Map<string, Record<string, unknown>>();
-  const contextOf = (r: PlannedRole): RoleContext<any> => ({
-    vars: r.vars,
-    host: { ...inp.peers.self, facts: inp.facts },
-    group: (g) => inp.peers.all.filter((p) => p.groups.includes(g)),
-    allHosts: () => inp.peers.all,
-    exported,
-  });
-  // what another role of this host exports (java's java_home ...), whichever phase it runs in
-  function exported(name: string): Record<string, unknown> {
-    let e = exportsByRole.get(name);
-    if (!e) {
-      const r = [...inp.host.roles, ...(inp.allRoles ?? [])].find((x) => x.name === name);
-      e = r?.def.exports ? r.def.exports(contextOf(r)) : {};
-      exportsByRole.set(name, e);
-    }
-    return e;
-  }
-  profile.time('render', () => {
-    for (const r of inp.host.roles) for (const op of r.def.operations(contextOf(r))) items.push({ role: r.name, op });
-  });
-
-  // 2. facts: one round trip, deduplicated by key; path facts batched into one stat + one sha256sum
-  const factIndex = new Map<string, number>();
-  const facts: Fact<unknown>[] = [];
-  for (const it of items) {
-    const f = it.op.fact;
-    if (f && !factIndex.has(f.key)) {
-      factIndex.set(f.key, facts.length);
-      facts.push(f);
-    }
-  }
-  let parsed: unknown[] = [];
-  if (facts.length) {
-    const batched = facts.filter(batchable);
-    const useBatch = batched.length > 1;
-    const own = useBatch ? facts.filter((f) => !batchable(f)) : facts;
-    const script = useBatch ? [...own, { key: 'batch', command: batchCommand(batched), parse: () => null }] : own;
-    const res = await profile.timeAsync('facts', () => conn.runScript(factsScript(script)));
-    if (res.code !== 0) throw new HostPhaseError(`facts script failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
-    const outs = parseFactsOutput(res.stdout, script.length);
-    const stdoutOf = new Map<Fact<unknown>, { stdout: string; code: number }>(own.map((f, i) => [f, outs[i]]));
-    if (useBatch) splitBatch(outs[own.length].stdout, batched).forEach((stdout, i) => stdoutOf.set(batched[i], { stdout, code: 0 }));
-    parsed = facts.map((f) => {
-      const o = stdoutOf.get(f)!;
-      return f.parse(o.stdout, o.code);
+  // 1. operations of every role, in order (with the host's facts, or the guess when they are not known yet)
+  let hostFacts = inp.facts ?? inp.guess ?? defaultGuess(inp.host.name);
+  const contexts = (hf: HostFacts) => {
+    const exportsByRole = new Map<string, Record<string, unknown>>();
+    const contextOf = (r: PlannedRole): RoleContext<any> => ({
+      vars: r.vars,
+      host: { ...inp.peers.self, facts: hf },
+      group: (g) => inp.peers.all.filter((p) => p.groups.includes(g)),
+      allHosts: () => inp.peers.all,
+      exported,
+      cluster: (name) => {
+        const v = inp.cluster?.get(name);
+        if (v === undefined) throw new Error(`role ${r.name}: cluster value ${name} is not declared by a role of this phase (clusterValues)`);
+        return v;
+      },
     });
+    // what another role of this host exports (java's java_home ...), whichever phase it runs in
+    function exported(name: string): Record<string, unknown> {
+      let e = exportsByRole.get(name);
+      if (!e) {
+        const r = [...inp.host.roles, ...(inp.allRoles ?? [])].find((x) => x.name === name);
+        e = r?.def.exports ? r.def.exports(contextOf(r)) : {};
+        exportsByRole.set(name, e);
+      }
+      return e;
+    }
+    return contextOf;
+  };
+  const renderAll = (hf: HostFacts): Item[] =>
+    profile.time('render', () => {
+      const contextOf = contexts(hf);
+      const out: Item[] = [...(inp.engineOps ?? [])];
+      for (const r of inp.host.roles) for (const op of r.def.operations(contextOf(r))) out.push({ role: r.name, op });
+      return out;
+    });
+  let items = renderAll(hostFacts);
+
+  // 2. facts: one round trip (host facts riding along when not known), deduplicated by key
+  const parsed = new Map<Fact<unknown>, unknown>();
+  const byKey = new Map<string, { command: string; value: unknown }>();
+  const factsOf = (list: Item[]) => {
+    const out: Fact<unknown>[] = [];
+    const keys = new Set<string>();
+    for (const it of list) {
+      const f = it.op.fact;
+      if (f && !keys.has(f.key)) {
+        keys.add(f.key);
+        out.push(f);
+      }
+    }
+    return out;
+  };
+  const gather = async (wanted: Fact<unknown>[]) => {
+    const values = await gatherFacts(conn, wanted, profile);
+    wanted.forEach((f, i) => byKey.set(f.key, { command: f.command, value: values[i] }));
+  };
+  const first = factsOf(items);
+  await gather(inp.facts ? first : [HOST_FACTS, ...first]);
+  if (!inp.facts) {
+    const real = byKey.get(HOST_FACTS.key)!.value as HostFacts;
+    if (!sameFacts(real, hostFacts)) {
+      hostFacts = real;
+      items = renderAll(hostFacts);
+      const missing = factsOf(items).filter((f) => byKey.get(f.key)?.command !== f.command);
+      if (missing.length) await gather(missing);
+    }
   }
+  for (const it of items) if (it.op.fact) parsed.set(it.op.fact, byKey.get(it.op.fact.key)!.value);
+  const factOf = (it: Item) => (it.op.fact ? parsed.get(it.op.fact) : undefined);
 
   // 3. plans on the controller
   profile.time('diff', () => {
-    for (const it of items) it.plan = it.op.plan(it.op.fact ? parsed[factIndex.get(it.op.fact.key)!] : undefined);
+    for (const it of items) it.plan = it.op.plan(factOf(it));
   });
 
   // 3b. --diff: fetch the current content of files about to change (one more round trip)
   if (inp.diff) await fetchBefore(conn, items);
 
   // 4. steps of the apply script: changes, pending actions right before the ops that flush them, handlers
-  const steps: Array<ApplyStep & { item?: Item; handler?: string; pending?: PendingAction }> = [];
+  const steps: Step[] = [];
   const pending = new Map<string, PendingAction>();
   const notified: string[] = [];
   const started = new Set<string>();
@@ -132,9 +199,23 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
     for (const n of it.op.notify ?? []) if (!notified.includes(n)) notified.push(n);
   }
   flushPending();
+  const restarts: string[] = [];
   for (const svc of notified) {
     if (started.has(unitName(svc))) continue; // started in this phase: it already runs the new config
     steps.push({ id: steps.length, script: (inp.handlerScript ?? restartScript)(svc), handler: svc });
+    restarts.push(svc);
+  }
+
+  // 4b. restarts of services a role rolls out host by host
+  const rollouts: HostRollout[] = [];
+  if (restarts.length) {
+    const contextOf = contexts(hostFacts);
+    for (const r of inp.host.roles) {
+      if (!r.def.rollout) continue;
+      const policy = r.def.rollout(contextOf(r));
+      const services = restarts.filter((h) => policy.services.some((s) => rolledBy(s, h)));
+      if (services.length) rollouts.push({ role: r.name, policy, services });
+    }
   }
 
   // 5. report ok/skip now; changes are reported after applying (or as would-change in check mode)
@@ -146,18 +227,27 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
   }
   if (inp.check) {
     for (const s of steps) {
-      if (s.handler) emit({ type: 'handler', phase, host: inp.host.name, name: `restart ${s.handler}`, status: 'changed', reason: 'would restart (notified)' });
+      if (!s.handler) continue;
+      const rolled = rollouts.find((r) => r.services.includes(s.handler!));
+      const reason = rolled ? `would restart (notified), rolled host by host behind: ${rolled.policy.health.description}` : 'would restart (notified)';
+      emit({ type: 'handler', phase, host: inp.host.name, name: `restart ${s.handler}`, status: 'changed', reason });
     }
-    return counts;
   }
-  if (steps.length === 0) return counts;
+  return { input: inp, counts, facts: hostFacts, steps, parsed, items, rollouts, report };
+}
+
+/** Uploads, one apply round trip, then (for a rolled restart) the role's health gate. Nothing in check mode. */
+export async function applyHostPhase(prep: PreparedHostPhase): Promise<HostCounts> {
+  const { input: inp, counts, steps, report } = prep;
+  const { conn, emit, phase, profile } = inp;
+  if (inp.check || steps.length === 0) return counts;
 
   // 6. controller-side preparation (artifact downloads into the cache) only for what changes, uploads, one apply round trip
   if (inp.prepare) await profile.timeAsync('prepare', () => inp.prepare!(steps.flatMap((s) => (s.item ? [s.item.op] : []))));
   for (const s of steps) {
     const it = s.item;
     if (it?.op.uploads) {
-      const fact = it.op.fact ? parsed[factIndex.get(it.op.fact.key)!] : undefined;
+      const fact = it.op.fact ? prep.parsed.get(it.op.fact) : undefined;
       for (const u of it.op.uploads(fact)) await profile.timeAsync('upload', () => conn.putFile(u.local, u.remote, { mode: u.mode }));
     }
   }
@@ -189,7 +279,64 @@ export async function runHostPhase(inp: HostPhaseInput): Promise<HostCounts> {
   }
   if (!complete && !failure) failure = `apply script ended early (exit ${res.code}): ${res.stderr.trim().slice(0, 300)}`;
   if (failure) throw new HostPhaseError(failure);
+
+  // 7. health gate of rolled restarts: the next host restarts only once this one is back
+  for (const r of prep.rollouts) {
+    const h = r.policy.health;
+    const timeoutSec = h.timeoutSec ?? 120;
+    const t0 = performance.now();
+    const out = await profile.timeAsync('health', () => conn.runScript(healthScript(h.command, timeoutSec, h.intervalSec ?? 2), { timeoutMs: (timeoutSec + 30) * 1000 }));
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    if (out.code === 0) {
+      emit({ type: 'handler', phase, host: inp.host.name, name: `health ${r.role}`, status: 'ok', reason: `${h.description}: healthy ${secs} s after restarting ${r.services.join(', ')}` });
+    } else {
+      counts.failed++;
+      const why = `${h.description}: not healthy within ${timeoutSec} s after restarting ${r.services.join(', ')}: ${lastLine(out.stdout + '\n' + out.stderr)}`;
+      emit({ type: 'handler', phase, host: inp.host.name, name: `health ${r.role}`, status: 'failed', reason: why });
+      throw new HealthGateError(`health check failed: ${why}`);
+    }
+  }
   return counts;
+}
+
+/** A rolled restart left its member unhealthy: the rollout stops at this host. */
+export class HealthGateError extends HostPhaseError {}
+
+/** Retry `command` every `interval` seconds until it exits 0 or `timeout` seconds have passed (exit 1, last output). */
+export function healthScript(command: string, timeoutSec: number, intervalSec: number): string {
+  return [
+    'export LC_ALL=C PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"',
+    `deadline=$(( $(date +%s) + ${Math.max(1, Math.floor(timeoutSec))} ))`,
+    'while :; do',
+    `  if out=$( ( ${command}\n) </dev/null 2>&1 ); then exit 0; fi`,
+    '  if [ "$(date +%s)" -ge "$deadline" ]; then printf \'%s\\n\' "$out"; exit 1; fi',
+    `  sleep ${Math.max(0.2, intervalSec)}`,
+    'done',
+  ].join('\n') + '\n';
+}
+
+/** A rollout's service pattern (`kafka`, `kafka.service`, `spark-worker@*`) covers this restart? */
+export function rolledBy(pattern: string, handler: string): boolean {
+  if (pattern.endsWith('@*')) return unitName(handler).startsWith(pattern.slice(0, -1));
+  return unitName(pattern) === unitName(handler);
+}
+
+/** Every fact in one round trip; path facts batched into one stat + one sha256sum. */
+async function gatherFacts(conn: Connection, facts: Fact<unknown>[], profile: Profile): Promise<unknown[]> {
+  if (!facts.length) return [];
+  const batched = facts.filter(batchable);
+  const useBatch = batched.length > 1;
+  const own = useBatch ? facts.filter((f) => !batchable(f)) : facts;
+  const script = useBatch ? [...own, { key: 'batch', command: batchCommand(batched), parse: () => null }] : own;
+  const res = await profile.timeAsync('facts', () => conn.runScript(factsScript(script)));
+  if (res.code !== 0) throw new HostPhaseError(`facts script failed (exit ${res.code}): ${res.stderr.trim().slice(0, 500)}`);
+  const outs = parseFactsOutput(res.stdout, script.length);
+  const stdoutOf = new Map<Fact<unknown>, { stdout: string; code: number }>(own.map((f, i) => [f, outs[i]]));
+  if (useBatch) splitBatch(outs[own.length].stdout, batched).forEach((stdout, i) => stdoutOf.set(batched[i], { stdout, code: 0 }));
+  return facts.map((f) => {
+    const o = stdoutOf.get(f)!;
+    return f.parse(o.stdout, o.code);
+  });
 }
 
 /** `kafka` and `kafka.service` name the same unit */

@@ -10,8 +10,8 @@ import type { HostFacts, PeerHost } from '../role/define.js';
 import type { Operation } from '../ops/types.js';
 import type { EventSink, HostCounts } from '../report/events.js';
 import { UnreachableError, type Connection } from '../transport/types.js';
-import { gatherHostFacts } from './host-facts.js';
-import { runHostPhase } from './host-phase.js';
+import { applyHostPhase, defaultGuess, prepareHostPhase, type PreparedHostPhase } from './host-phase.js';
+import { resolvePhaseValues } from './cluster-values.js';
 import { Profile } from './profile.js';
 
 export interface RunOptions {
@@ -27,23 +27,27 @@ export interface RunOptions {
   profile?: Profile;
   /** the handler for a notified name (default: `systemctl restart NAME`) */
   handlerScript?: (name: string) => string;
+  /** where orch keeps its own state on the hosts (copies of cluster values); default `/var/lib/orch` */
+  stateDir?: string;
 }
+
+export const DEFAULT_STATE_DIR = '/var/lib/orch';
 
 export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
   const t0 = performance.now();
   const profile = o.profile ?? new Profile();
   const totals = new Map<string, HostCounts & { elapsedMs: number }>();
   const dead = new Map<string, { unreachable: boolean }>();
-  const facts = new Map<string, Promise<HostFacts>>();
+  const facts = new Map<string, HostFacts>();
   const peers = peerList(plan);
   const allHosts = [...new Set(plan.phases.flatMap((p) => p.hosts.map((h) => h.name)))];
   for (const h of allHosts) totals.set(h, { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, elapsedMs: 0 });
   o.emit({ type: 'run-start', playbook: plan.playbook.file, inventory: plan.inventory.source, hosts: allHosts, check: o.check, phases: plan.phases.map((p) => p.phase.name) });
-
-  const factsOf = (host: string, conn: Connection) => {
-    let f = facts.get(host);
-    if (!f) facts.set(host, (f = profile.timeAsync('host-facts', () => gatherHostFacts(conn))));
-    return f;
+  const forks = Math.max(1, Math.min(o.forks ?? 50, 50));
+  // host facts are gathered in the first phase's facts script; operations are rendered with a guess until then
+  const guessFor = (host: string) => {
+    const known = facts.values().next();
+    return known.done ? defaultGuess(host) : { ...known.value, hostname: host };
   };
 
   let aborted: string | undefined;
@@ -53,26 +57,72 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
     const tp = performance.now();
     o.emit({ type: 'phase-start', phase: pp.phase.name, index: pp.phase.index, hosts: live.map((h) => h.name) });
     let failedHere = 0;
-    for (const batch of batches(pp, live)) {
-      const queue = new PQueue({ concurrency: Math.max(1, Math.min(o.forks ?? 50, 50)) });
-      let stop = false;
-      await Promise.all(
+    let stop = false;
+    const fail = (host: string, e: unknown) => {
+      const unreachable = e instanceof UnreachableError;
+      const tot = totals.get(host)!;
+      if (unreachable) tot.unreachable++;
+      else tot.failed = Math.max(tot.failed, 1);
+      dead.set(host, { unreachable });
+      failedHere++;
+      o.emit({ type: 'host-failed', phase: pp.phase.name, host, error: (e as Error).message, unreachable });
+      if (o.failFast) stop = true;
+    };
+    const timed = async <T>(host: string, fn: () => Promise<T>): Promise<T | undefined> => {
+      if (stop) return undefined;
+      const th = performance.now();
+      try {
+        return await fn();
+      } catch (e) {
+        fail(host, e);
+        return undefined;
+      } finally {
+        const tot = totals.get(host);
+        if (tot) tot.elapsedMs += performance.now() - th;
+      }
+    };
+
+    // cluster values of the phase's roles: read on their groups' hosts, resolved, before any host of the phase plans
+    let values: Awaited<ReturnType<typeof resolvePhaseValues>> | undefined;
+    if (live.some((h) => h.roles.some((r) => r.def.clusterValues))) {
+      values = await resolvePhaseValues({
+        plan,
+        phase: { ...pp, hosts: live },
+        peers,
+        connect: o.connect,
+        knownFacts: (h) => facts.get(h),
+        stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
+        check: o.check,
+        profile,
+      });
+      for (const [h, f] of values.facts) facts.set(h, f);
+      if (values.problems.length) {
+        for (const h of live) fail(h.name, new Error(`cluster values: ${values.problems.join('; ')}`));
+        aborted = `cluster values of phase ${pp.phase.name}: ${values.problems.join('; ')}`;
+      }
+    }
+
+    for (const batch of aborted ? [] : batches(pp, live)) {
+      const queue = new PQueue({ concurrency: forks });
+      const started = new Map<string, number>();
+      // 1. every host of the batch: connect, render, facts, plan (in parallel)
+      const prepared = await Promise.all(
         batch.map((h) =>
-          queue.add(async () => {
-            if (stop) return;
-            const th = performance.now();
-            o.emit({ type: 'host-start', phase: pp.phase.name, host: h.name });
-            const tot = totals.get(h.name)!;
-            try {
+          queue.add(() =>
+            timed(h.name, async () => {
+              started.set(h.name, performance.now());
+              o.emit({ type: 'host-start', phase: pp.phase.name, host: h.name });
               const conn = await profile.timeAsync('connect', () => o.connect(h.name));
-              const hf = await factsOf(h.name, conn);
-              const c = await runHostPhase({
+              const prep = await prepareHostPhase({
                 phase: pp.phase.name,
                 host: h,
                 conn,
-                facts: hf,
+                facts: facts.get(h.name),
+                guess: guessFor(h.name),
                 peers: { self: peers.get(h.name)!, all: [...peers.values()] },
                 allRoles: plan.hostRoles?.get(h.name),
+                cluster: values?.values,
+                engineOps: values?.engineOps.get(h.name),
                 check: o.check,
                 diff: o.diff,
                 emit: o.emit,
@@ -80,25 +130,30 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
                 prepare: o.prepare,
                 handlerScript: o.handlerScript,
               });
-              tot.ok += c.ok;
-              tot.changed += c.changed;
-              tot.skipped += c.skipped;
-              tot.failed += c.failed;
-              o.emit({ type: 'host-end', phase: pp.phase.name, host: h.name, counts: c, elapsedMs: performance.now() - th });
-            } catch (e) {
-              const unreachable = e instanceof UnreachableError;
-              if (unreachable) tot.unreachable++;
-              else tot.failed = Math.max(tot.failed, 1);
-              dead.set(h.name, { unreachable });
-              failedHere++;
-              o.emit({ type: 'host-failed', phase: pp.phase.name, host: h.name, error: (e as Error).message, unreachable });
-              if (o.failFast) stop = true;
-            } finally {
-              tot.elapsedMs += performance.now() - th;
-            }
-          }),
+              facts.set(h.name, prep.facts);
+              return prep;
+            }),
+          ),
         ),
       );
+      const apply = (prep: PreparedHostPhase) =>
+        timed(prep.input.host.name, async () => {
+          const c = await applyHostPhase(prep);
+          const tot = totals.get(prep.input.host.name)!;
+          tot.ok += c.ok;
+          tot.changed += c.changed;
+          tot.skipped += c.skipped;
+          tot.failed += c.failed;
+          o.emit({ type: 'host-end', phase: pp.phase.name, host: prep.input.host.name, counts: c, elapsedMs: performance.now() - (started.get(prep.input.host.name) ?? 0) });
+          return true;
+        });
+      const ready = prepared.filter((p): p is PreparedHostPhase => !!p);
+      // 2. hosts without a rolled restart apply in parallel; those with one, one at a time behind the health check
+      const rolling = o.check ? [] : ready.filter((p) => p.rollouts.length);
+      await Promise.all([
+        Promise.all(ready.filter((p) => !rolling.includes(p)).map((p) => queue.add(() => apply(p)))),
+        rollout(rolling, apply, (host, why) => fail(host, new Error(why)), profile),
+      ]);
       const limit = pp.phase.maxFailPercentage;
       if (o.failFast && failedHere > 0) aborted = `--fail-fast: a host failed in phase ${pp.phase.name}`;
       else if (limit !== undefined && (failedHere / Math.max(1, live.length)) * 100 > limit)
@@ -123,6 +178,48 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
     profile: profile.ms,
   });
   return exitCode;
+}
+
+/**
+ * Rolled restarts: the hosts apply (config and restart) one at a time, or the policy's `serial` at once, each
+ * waiting for the role's health check; the leader (where the role can tell) goes last. A host whose check fails
+ * stops the rollout: the hosts after it are not touched (their changes are not applied) and fail with the reason,
+ * so the recap names the phase to resume from.
+ */
+async function rollout(
+  hosts: PreparedHostPhase[],
+  apply: (p: PreparedHostPhase) => Promise<boolean | undefined>,
+  skip: (host: string, why: string) => void,
+  profile: Profile,
+): Promise<void> {
+  if (!hosts.length) return;
+  // who leads: asked only now, of the hosts about to restart (a leader query can be slow: a JVM CLI)
+  const leads = await Promise.all(
+    hosts.map(async (p) => {
+      const cmds = p.rollouts.map((r) => r.policy.leader).filter((c): c is string => !!c);
+      if (!cmds.length) return false;
+      try {
+        const res = await profile.timeAsync('leader', () => p.input.conn.runScript(cmds.map((c) => `( ${c}\n) </dev/null >/dev/null 2>&1 && exit 0`).join('\n') + '\nexit 1\n'));
+        return res.code === 0;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  const order = hosts.map((p, i) => ({ p, leader: leads[i] })).sort((a, b) => Number(a.leader) - Number(b.leader)).map((x) => x.p);
+  const serial = Math.max(1, Math.min(...hosts.flatMap((p) => p.rollouts.map((r) => r.policy.serial ?? 1))));
+  for (let i = 0; i < order.length; i += serial) {
+    const chunk = order.slice(i, i + serial);
+    const ok = await Promise.all(chunk.map(apply));
+    const failed = chunk.filter((_, j) => !ok[j]).map((p) => p.input.host.name);
+    if (failed.length) {
+      const roles = [...new Set(order.flatMap((p) => p.rollouts.map((r) => r.role)))].join(', ');
+      for (const p of order.slice(i + serial)) {
+        skip(p.input.host.name, `not applied: the rolling restart of ${roles} stopped at ${failed.join(', ')} (its health check failed); nothing was changed on this host`);
+      }
+      return;
+    }
+  }
 }
 
 function batches(pp: PlannedPhase, live: PlannedPhase['hosts']): PlannedPhase['hosts'][] {

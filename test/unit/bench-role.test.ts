@@ -71,6 +71,9 @@ function ctx(self: number, n: number): RoleContext<any> {
     group: (g) => peers.filter((p) => p.groups.includes(g)),
     allHosts: () => peers,
     exported: () => ({}),
+    cluster: (n) => {
+      throw new Error(`no cluster value ${n}`);
+    },
   };
 }
 
