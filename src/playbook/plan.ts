@@ -16,6 +16,8 @@ import { DependencyCycle, findCycle, orderRoles } from './order.js';
 import { render, TemplateError } from './templating.js';
 import { isPlaceholder } from './secrets.js';
 import { suggestion } from './typos.js';
+import type { HostDeclarations } from '../role/declare.js';
+import { capacity, collectDeclarations, notAutomated, portConflicts, quorums, type CapacityRow, type NotAutomated, type QuorumGroup } from './checks.js';
 
 export interface PlanOptions {
   inventory: Inventory;
@@ -42,6 +44,8 @@ export interface PlannedRole {
 export interface PlannedHost {
   name: string;
   roles: PlannedRole[];
+  /** what every role of this host declares across the playbook (ports for the firewall ...) */
+  declared?: HostDeclarations;
 }
 
 export interface PlannedPhase {
@@ -66,6 +70,14 @@ export interface RunPlan {
   /** names of secret variables */
   secretKeys: Set<string>;
   warnings: string[];
+  /** per host: what its roles declare (ports, memory, CPU, data dirs, quorum), across the playbook */
+  declared?: Map<string, HostDeclarations>;
+  /** declared memory and CPU against the host's size (hosts with a declaration or a size) */
+  capacity?: CapacityRow[];
+  /** consensus groups from the roles' quorum declarations */
+  quorums?: QuorumGroup[];
+  /** service groups of the inventory with the hosts where no role of the playbook deploys them */
+  notAutomated?: NotAutomated[];
 }
 
 const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
@@ -280,6 +292,19 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     const vals = hostVars.get(h)!;
     return { name, def, vars: Object.fromEntries(Object.keys(def.vars).map((k) => [k, vals[k]])) };
   };
+  const hostRoles = new Map([...rolesOfHost].map(([h, set]) => [h, [...set].filter((n) => roles.has(n)).map((n) => roleOf(h, n))]));
+
+  // 4c. declarations (src/role/declare.ts): port conflicts are errors; capacity, quorum sizes, unautomated services warnings
+  const decl = collectDeclarations({ inventory: inv, hostVars, hostRoles });
+  const cap = capacity(decl.declared, hostVars, origins, inv.source);
+  problems.push(...decl.problems, ...portConflicts(decl.declared, origins, inv.source), ...cap.problems);
+  if (problems.length) throw new InputError(problems);
+  const quorum = quorums(decl.declared);
+  const unautomated = notAutomated(inv, hostRoles, decl.declared);
+  warnings.push(...cap.warnings, ...quorum.warnings);
+  if (unautomated.length) {
+    warnings.push(`not yet automated: ${unautomated.length} service group(s) of the inventory are deployed by no role of the playbook: ${unautomated.map((n) => n.group).join(', ')}`);
+  }
 
   // 5. the phases this run executes, with hosts limited and roles filtered by tags
   const limitSet = o.limit ? new Set(selectHosts(inv, o.limit)) : null;
@@ -304,11 +329,26 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     const hosts = (phaseHosts.get(ph.index) ?? []).filter((h) => !limitSet || limitSet.has(h));
     phases.push({
       phase: ph,
-      hosts: hosts.map((h) => ({ name: h, roles: ordered.map((r) => roleOf(h, r.name)) })),
+      hosts: hosts.map((h) => ({ name: h, roles: ordered.map((r) => roleOf(h, r.name)), declared: decl.declared.get(h) })),
     });
   }
-  const hostRoles = new Map([...rolesOfHost].map(([h, set]) => [h, [...set].filter((n) => roles.has(n)).map((n) => roleOf(h, n))]));
-  return { playbook, inventory: inv, phases, hostVars, hostRoles, origins, connections, roles, secretValues, secretKeys, warnings };
+  return {
+    playbook,
+    inventory: inv,
+    phases,
+    hostVars,
+    hostRoles,
+    origins,
+    connections,
+    roles,
+    secretValues,
+    secretKeys,
+    warnings,
+    declared: decl.declared,
+    capacity: cap.rows,
+    quorums: quorum.groups,
+    notAutomated: unautomated,
+  };
 }
 
 function tagged(o: PlanOptions, tags: string[]): boolean {

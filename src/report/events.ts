@@ -29,6 +29,8 @@ export type RunEvent =
       resumeFrom?: string;
       /** time spent per stage (connect, facts, plan, apply, render) when profiling */
       profile?: Record<string, number>;
+      /** service groups the inventory places that no role of the playbook deploys, with their hosts */
+      notAutomated?: Array<{ group: string; hosts: string[] }>;
     };
 
 export type EventSink = (e: RunEvent) => void;

@@ -4,6 +4,7 @@
  */
 import type { Operation } from '../ops/types.js';
 import type { VarTable, VarsOf } from './vars.js';
+import type { Declarations, DeclaredPort } from './declare.js';
 import type { ClusterValueSpec } from './cluster.js';
 
 /** What a role knows about the host it configures (gathered once per run, one round trip). */
@@ -17,8 +18,13 @@ export interface HostFacts {
   /** login user, and whether commands run as root (directly or through sudo) */
   user: string;
   root: boolean;
+  /** CPUs this host's processes may use: a container's or cgroup's quota when lower than the machine's (may be fractional) */
   cpus: number;
+  /** memory (MiB) this host's processes may use: a container's or cgroup's limit when lower than the machine's */
   memoryMb: number;
+  /** the machine's own CPUs and memory (MiB), whatever the cgroup limits */
+  machineCpus?: number;
+  machineMemoryMb?: number;
   hostname: string;
   /** the host runs systemd as PID 1 */
   systemd: boolean;
@@ -45,6 +51,8 @@ export interface RoleContext<V> {
   allHosts(): PeerHost[];
   /** values other roles export for this host (e.g. java's `java_home`) */
   exported(role: string): Record<string, unknown>;
+  /** the ports every role of this host declares (`declares`), across the playbook: for the firewall */
+  declaredPorts?(): DeclaredPort[];
   /**
    * a cluster value this role declares (`clusterValues`), as the engine resolved it before the phase: read from
    * the group's hosts, generated once, or the inventory's override. Throws for an undeclared name.
@@ -81,6 +89,8 @@ export interface RoleDefinition<T extends VarTable = VarTable> {
   /** offline checks across the inventory (e.g. odd quorum size); each string is one problem */
   validate?(ctx: RoleContext<VarsOf<T>>): string[];
   operations(ctx: RoleContext<VarsOf<T>>): Operation<any>[];
+  /** ports, memory, CPU, data dirs, quorum membership and served groups on this host (src/role/declare.ts), checked by `orch plan` */
+  declares?(ctx: OfflineContext<VarsOf<T>>): Declarations;
   /** cluster values the role's hosts share (see src/role/cluster.ts), resolved before each phase the role runs in */
   clusterValues?(ctx: OfflineContext<VarsOf<T>>): ClusterValueSpec[];
   /** restarts of these services are rolled host by host behind a health check (see RolloutPolicy) */

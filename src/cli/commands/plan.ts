@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { loadPlan, type PlanArgs } from '../context.js';
 import type { RunPlan } from '../../playbook/plan.js';
 import { makeMasker } from '../../playbook/secrets.js';
+import { capacityLines, notAutomatedLines } from '../../playbook/checks.js';
 
 export interface PlanCmdArgs extends PlanArgs {
   vars?: string;
@@ -32,6 +33,10 @@ export function planJson(plan: RunPlan) {
       serial: p.phase.serial,
       hostsInOrder: p.hosts.map((h) => ({ host: h.name, roles: h.roles.map((r) => r.name) })),
     })),
+    declared: Object.fromEntries([...(plan.declared ?? new Map()).values()].filter((d) => d.roles.length).map((d) => [d.host, d])),
+    capacity: plan.capacity ?? [],
+    quorums: plan.quorums ?? [],
+    notAutomated: plan.notAutomated ?? [],
   };
 }
 
@@ -51,6 +56,12 @@ export function renderPlan(plan: RunPlan, varsHost?: string): string {
     }
     for (const [roles, hosts] of byRoles) lines.push(`  ${hosts.join(', ')}: ${roles}`);
   }
+  const cap = capacityLines(plan.capacity ?? []);
+  if (cap.length) lines.push('', ...cap);
+  const quorum = (plan.quorums ?? []).map((g) => `  ${g.group} (${g.kind}): ${g.members.join(', ')}, survives the loss of ${g.tolerates}${g.problem ? ` (${g.problem})` : ''}`);
+  if (quorum.length) lines.push('', 'quorum groups', ...quorum);
+  const todo = notAutomatedLines(plan.notAutomated ?? []);
+  if (todo.length) lines.push('', ...todo);
   if (varsHost) {
     const vals = plan.hostVars.get(varsHost);
     if (!vals) throw new Error(`--vars ${varsHost}: no such host`);

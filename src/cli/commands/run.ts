@@ -40,6 +40,9 @@ export async function runCommand(a: RunArgs): Promise<number> {
       else p(e);
     };
   }
+  // the recap lists the services the inventory places that no role deploys yet (never dropped silently)
+  const report = emit;
+  emit = (e) => report(e.type === 'recap' && plan.notAutomated?.length ? { ...e, notAutomated: plan.notAutomated } : e);
   const { pool, connect } = sshConnector(plan, a.acceptNewHosts);
   try {
     const code = await runPlan(plan, { check: a.check, diff: a.diff, forks: a.forks, failFast: a.failFast, emit, connect, prepare: prepareArtifacts });
