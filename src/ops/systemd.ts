@@ -10,6 +10,7 @@ import { argv, q } from './quote.js';
 import { file, type FileFact } from './file.js';
 import { assertAbsolute, failScript, tagged } from './stat.js';
 import { sha256 } from './write.js';
+import { withResourceControls, type ResourceControls } from './resources.js';
 
 export const DAEMON_RELOAD: PendingAction = {
   key: 'daemon-reload',
@@ -34,14 +35,17 @@ export interface UnitOptions {
   dir?: string;
   /** handlers to restart when the unit file changes (typically the service itself) */
   notify?: string[];
+  /** `MemoryMax=` / `CPUQuota=` set in the [Service] section (see ./resources.ts: `serviceLimits(host.vars, name)`) */
+  resources?: ResourceControls;
 }
 
 export function unit(o: UnitOptions): Operation<FileFact> {
   if (!UNIT.test(o.name)) throw new Error(`unit: invalid unit name ${JSON.stringify(o.name)} (e.g. kafka.service)`);
   const dir = o.dir ?? '/etc/systemd/system';
   assertAbsolute(dir, 'unit dir');
-  const want = sha256(o.content);
-  const op = file({ path: posix.join(dir, o.name), content: o.content, owner: 'root', group: 'root', mode: 0o644, notify: o.notify });
+  const content = withResourceControls(o.content, o.resources);
+  const want = sha256(content);
+  const op = file({ path: posix.join(dir, o.name), content, owner: 'root', group: 'root', mode: 0o644, notify: o.notify });
   return {
     ...op,
     kind: 'unit',
