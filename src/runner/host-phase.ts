@@ -109,6 +109,7 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
       group: (g) => inp.peers.all.filter((p) => p.groups.includes(g)),
       allHosts: () => inp.peers.all,
       exported,
+      declaredPorts: () => inp.host.declared?.ports ?? [],
       cluster: (name) => {
         const v = inp.cluster?.get(name);
         if (v === undefined) throw new Error(`role ${r.name}: cluster value ${name} is not declared by a role of this phase (clusterValues)`);
