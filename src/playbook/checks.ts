@@ -5,7 +5,7 @@
  */
 import type { InputProblem } from '../core/errors.js';
 import type { Inventory, VarOrigin } from '../inventory/types.js';
-import type { PeerHost, RoleDefinition } from '../role/define.js';
+import type { HostFacts, PeerHost, RoleDefinition } from '../role/define.js';
 import type { DeclaredPort, Declarations, HostDeclarations, QuorumDeclaration } from '../role/declare.js';
 
 /** What the checks need of a planned role: its name, definition and variables on that host. */
@@ -162,13 +162,36 @@ export function capacity(
     };
     if (!byRole.length && hostMemoryMb === undefined && hostCpus === undefined) continue;
     rows.push(row);
-    const parts = (k: 'memoryMb' | 'cpus', f: (n: number) => string) =>
-      [...byRole].filter((r) => r[k] > 0).sort((a, b) => b[k] - a[k]).map((r) => `${r.role} ${f(r[k])}`).join(', ');
-    if (row.overMemory)
-      warnings.push(`capacity: ${host} is oversubscribed: its roles declare ${fmtGb(hd.memoryMb)} of memory (${parts('memoryMb', fmtGb)}) on ${fmtGb(hostMemoryMb!)} (${HOST_SIZE_VARS.memory})`);
-    if (row.overCpu) warnings.push(`capacity: ${host} is oversubscribed: its roles declare ${fmtCpus(hd.cpus)} CPUs (${parts('cpus', fmtCpus)}) on ${fmtCpus(hostCpus!)} (${HOST_SIZE_VARS.cpus})`);
+    warnings.push(...oversubscribed(hd, hostMemoryMb, hostCpus, HOST_SIZE_VARS.memory, HOST_SIZE_VARS.cpus));
   }
   return { rows, warnings, problems };
+}
+
+function oversubscribed(hd: HostDeclarations, memoryMb: number | undefined, cpus: number | undefined, memFrom: string, cpuFrom: string): string[] {
+  const parts = (k: 'memoryMb' | 'cpus', f: (n: number) => string) =>
+    hd.roles
+      .filter((r) => (r[k] ?? 0) > 0)
+      .sort((a, b) => (b[k] ?? 0) - (a[k] ?? 0))
+      .map((r) => `${r.role} ${f(r[k]!)}`)
+      .join(', ');
+  const out: string[] = [];
+  if (memoryMb !== undefined && hd.memoryMb > memoryMb)
+    out.push(`capacity: ${hd.host} is oversubscribed: its roles declare ${fmtGb(hd.memoryMb)} of memory (${parts('memoryMb', fmtGb)}) on ${fmtGb(memoryMb)} (${memFrom})`);
+  if (cpus !== undefined && hd.cpus > cpus + 1e-9) out.push(`capacity: ${hd.host} is oversubscribed: its roles declare ${fmtCpus(hd.cpus)} CPUs (${parts('cpus', fmtCpus)}) on ${fmtCpus(cpus)} (${cpuFrom})`);
+  return out;
+}
+
+/**
+ * At run time: the declarations against what the host's facts say it may use (its cgroup limits, else the
+ * machine), for the hosts this run reached; one warning per oversubscribed resource.
+ */
+export function capacityFromFacts(declared: Map<string, HostDeclarations> | undefined, facts: Map<string, Pick<HostFacts, 'memoryMb' | 'cpus'>>): string[] | undefined {
+  const out: string[] = [];
+  for (const [host, f] of facts) {
+    const hd = declared?.get(host);
+    if (hd) out.push(...oversubscribed(hd, f.memoryMb || undefined, f.cpus || undefined, 'memory of the host, from its facts', 'CPUs of the host, from its facts'));
+  }
+  return out.length ? out : undefined;
 }
 
 export interface QuorumGroup extends QuorumDeclaration {

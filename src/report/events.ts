@@ -31,6 +31,8 @@ export type RunEvent =
       profile?: Record<string, number>;
       /** service groups the inventory places that no role of the playbook deploys, with their hosts */
       notAutomated?: Array<{ group: string; hosts: string[] }>;
+      /** found during the run: hosts whose facts (cgroup limits, else the machine) are smaller than their roles declare */
+      warnings?: string[];
     };
 
 export type EventSink = (e: RunEvent) => void;

@@ -15,7 +15,7 @@ export function recapTable(e: Recap, opts: { profile?: boolean } = {}): string {
   }
   lines.push(`total ${(e.elapsedMs / 1000).toFixed(2)}s, exit ${e.exitCode}`);
   if (e.resumeFrom) lines.push(`resume after fixing with: --from-phase ${JSON.stringify(e.resumeFrom)}`);
-  lines.push(...notAutomatedLines(e.notAutomated ?? []));
+  lines.push(...(e.warnings ?? []).map((w) => `warning: ${w}`), ...notAutomatedLines(e.notAutomated ?? []));
   if (opts.profile && e.profile) {
     lines.push('profile (summed over hosts, ms): ' + Object.entries(e.profile).map(([k, v]) => `${k}=${v.toFixed(0)}`).join(' '));
   }

@@ -13,6 +13,7 @@ import { UnreachableError, type Connection } from '../transport/types.js';
 import { applyHostPhase, defaultGuess, prepareHostPhase, type PreparedHostPhase } from './host-phase.js';
 import { resolvePhaseValues } from './cluster-values.js';
 import { Profile } from './profile.js';
+import { capacityFromFacts } from '../playbook/checks.js';
 
 export interface RunOptions {
   check: boolean;
@@ -176,6 +177,7 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
     exitCode,
     resumeFrom: exitCode === 0 ? undefined : resumeFrom,
     profile: profile.ms,
+    warnings: capacityFromFacts(plan.declared, facts),
   });
   return exitCode;
 }

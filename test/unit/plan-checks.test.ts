@@ -15,6 +15,9 @@ import { serviceGroups } from '../../src/playbook/checks.js';
 import { renderPlan, planJson } from '../../src/cli/commands/plan.js';
 import { recapTable } from '../../src/report/recap.js';
 import { tempInventory } from '../helpers/inventory.js';
+import { runPlan } from '../../src/runner/run.js';
+import { localConnection } from '../../src/transport/local.js';
+import type { RunEvent } from '../../src/report/events.js';
 
 function playbook(text: string) {
   const f = join(mkdtempSync(join(tmpdir(), 'orch-checks-')), 'pb.yml');
@@ -191,6 +194,22 @@ describe('plan checks: capacity', () => {
     expect(renderPlan(plan)).toMatch(/\n {2}h2 +5 GB \/ \? +1 \/ \? +big/);
     const err = await inputError(buildPlan({ inventory: inv('host_vcpus: many'), playbook: pb, registry: registry(big) }));
     expect(err.problems).toEqual([expect.objectContaining({ line: 5, message: '"many" is not a valid host_vcpus of host h3: a positive number expected' })]);
+  });
+});
+
+describe('capacity at run time, against the facts (cgroup limits, else the machine)', () => {
+  it('the recap warns about a host smaller than its roles declare; a host with room gets no warning', async () => {
+    const huge = service('huge', {}, { memoryGb: 1024 * 1024, cpus: 0.5 });
+    const small = service('small', {}, { memoryGb: 0.01, cpus: 0.01 });
+    const inv = loadInventory(tempInventory({ 'hosts.yml': 'all:\n  hosts: { h1:, h2: }\n' }));
+    const pb = playbook('- name: one\n  hosts: h1\n  roles: [huge]\n- name: two\n  hosts: h2\n  roles: [small]\n');
+    const plan = await buildPlan({ inventory: inv, playbook: pb, registry: registry(huge, small) });
+    expect(plan.warnings.filter((w) => w.startsWith('capacity'))).toEqual([]); // no size in the inventory: nothing to say offline
+    const events: RunEvent[] = [];
+    expect(await runPlan(plan, { check: true, diff: false, emit: (e) => events.push(e), connect: async () => localConnection() })).toBe(0);
+    const recap = events.find((e) => e.type === 'recap') as Extract<RunEvent, { type: 'recap' }>;
+    expect(recap.warnings).toEqual([expect.stringMatching(/^capacity: h1 is oversubscribed: its roles declare 1048576 GB of memory \(huge 1048576 GB\) on [\d.]+ GB \(memory of the host, from its facts\)$/)]);
+    expect(recapTable(recap)).toMatch(/\nwarning: capacity: h1 is oversubscribed/);
   });
 });
 
