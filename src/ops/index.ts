@@ -13,9 +13,10 @@ import { symlink } from './symlink.js';
 import { sysctl } from './sysctl.js';
 import { service, unit } from './systemd.js';
 import { group, user } from './users.js';
+import { instances } from './instances.js';
 import { waitForHttp, waitForPort } from './wait.js';
 
-export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact };
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances };
 
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
@@ -34,6 +35,8 @@ export type { SymlinkOptions } from './symlink.js';
 export type { SysctlOptions } from './sysctl.js';
 export type { ServiceOptions, UnitOptions } from './systemd.js';
 export type { GroupOptions, UserOptions } from './users.js';
+export type { InstancesOptions, InstanceSpec, InstancesFact } from './instances.js';
+export { instanceUnit, pruneInstances } from './instances.js';
 export type { WaitForHttpOptions, WaitForPortOptions } from './wait.js';
 export type { Mode, Ownership } from './stat.js';
 export * from './types.js';

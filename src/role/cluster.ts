@@ -81,7 +81,7 @@ export function resolveClusterValue(spec: ClusterValueSpec, readings: HostReadin
       seen.set(v, list);
     }
   }
-  const listing = () => [...seen].map(([v, hs]) => `${hs.join(', ')}: ${show(v)}`).join('; ');
+  const listing = (except?: string) => [...seen].filter(([v]) => v !== except).map(([v, hs]) => `${hs.join(', ')}: ${show(v)}`).join('; ');
   const missing = (value: string) => readings.filter((r) => !r.unreachable && r.stored !== value).map((r) => r.host);
   if (inventoryValue) {
     if (!VALUE_SAFE.test(inventoryValue) || (spec.pattern && !spec.pattern.test(inventoryValue))) {
@@ -91,7 +91,7 @@ export function resolveClusterValue(spec: ClusterValueSpec, readings: HostReadin
     if (others.length) {
       return {
         ok: false,
-        problem: `${spec.name}: the inventory sets ${spec.override} to ${show(inventoryValue)} but the hosts have another: ${listing()}. Set ${spec.override} to the hosts' value, or remove it to keep theirs`,
+        problem: `${spec.name}: the inventory sets ${spec.override} to ${show(inventoryValue)} but ${listing(inventoryValue)}. Set ${spec.override} to the hosts' value, or remove it to keep theirs`,
       };
     }
     return { ok: true, value: inventoryValue, source: 'inventory', missing: missing(inventoryValue), from: [] };

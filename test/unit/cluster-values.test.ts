@@ -31,7 +31,7 @@ describe('resolveClusterValue', () => {
   it('the inventory value wins and must match what the hosts have', () => {
     expect(resolveClusterValue(spec, [r('vm1'), r('vm2', '', ID)], ID)).toMatchObject({ ok: true, value: ID, source: 'inventory', missing: ['vm1'] });
     const bad = resolveClusterValue(spec, [r('vm1', ID2)], ID);
-    expect(!bad.ok && bad.problem).toMatch(/the inventory sets kafka_cluster_id to "MkU3.*" but the hosts have another: vm1 \(its configuration\): "-kU3/);
+    expect(!bad.ok && bad.problem).toMatch(/the inventory sets kafka_cluster_id to "MkU3.*" but vm1 \(its configuration\): "-kU3/);
     const shape = resolveClusterValue(spec, [], 'short');
     expect(!shape.ok && shape.problem).toMatch(/not a valid kafka_cluster_id/);
   });
