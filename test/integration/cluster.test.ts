@@ -17,9 +17,12 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import type { RunEvent } from '../../src/report/events.js';
+import { gatherHostFacts } from '../../src/runner/host-facts.js';
+import { totalmem } from 'node:os';
 
 const HOSTS = ['m1', 'm2', 'm3'];
-const sim = useSimHosts({ name: 'cluster', hosts: HOSTS.map((name) => ({ name, groups: ['members'] })) });
+// m1 is limited to 1 GiB and 1 CPU: its facts must say so, not the machine's size
+const sim = useSimHosts({ name: 'cluster', hosts: HOSTS.map((name) => ({ name, groups: ['members'], ...(name === 'm1' ? { memoryMb: 1024, cpus: 1 } : {}) })) });
 const playbookFile = join(PROJECT_ROOT, 'test/fixtures/cluster/playbooks/cluster.yml');
 const invDir = mkdtempSync(join(tmpdir(), 'orch-cluster-'));
 writeFileSync(join(invDir, 'hosts.yml'), `all:\n  children:\n    members:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}`);
@@ -43,6 +46,17 @@ const onAll = (cmd: string) => Promise.all(HOSTS.map((h) => on(h, cmd)));
 const changed = (events: RunEvent[]) =>
   events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}`] : []));
 const failures = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: 'host-failed' }> => e.type === 'host-failed');
+
+describe('host facts', () => {
+  it("report a container's memory and CPU limits, not the machine's", async () => {
+    const limited = await gatherHostFacts(await runs.connector(await plan())('m1'));
+    expect(limited.memoryMb).toBe(1024);
+    expect(limited.cpus).toBe(1);
+    expect(limited.machineMemoryMb).toBeGreaterThan(2048);
+    const free = await gatherHostFacts(await runs.connector(await plan())('m2'));
+    expect(Math.abs(free.memoryMb - totalmem() / 2 ** 20)).toBeLessThan(64);
+  });
+});
 
 describe('cluster value', () => {
   let id = '';
