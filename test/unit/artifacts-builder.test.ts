@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mirrorUrl, release } from '../../src/artifacts/index.js';
 import { buildArtifact, buildWith, recipeFor, recipeKey, serveArtifacts, testArtifactCacheDir, type Recipe } from '../helpers/artifacts/index.js';
 import { kafkaCoordinates, kafkaFiles, kafkaTools, libNames } from '../helpers/artifacts/kafka/recipe.js';
-import { generatePom, jarEntries, parseCoordinate, parseDependencyList } from '../helpers/artifacts/maven.js';
+import { generatePom, jarEntries, parseCoordinate, parseDependencyList, requireMaven } from '../helpers/artifacts/maven.js';
 import { FIXED_MTIME, normaliseEntries, tarHeader, writeTgz, type TarEntry } from '../helpers/artifacts/tgz.js';
 
 const work = mkdtempSync(join(tmpdir(), 'orch-artifacts-unit-'));
@@ -172,6 +172,16 @@ describe('maven', () => {
     expect(pom).toContain('<classifier>linux-x86_64</classifier>');
     expect(() => parseCoordinate('org.apache.kafka:kafka_2.13:[3.0,4.0)')).toThrow(/pinned version/);
     expect(() => parseCoordinate('kafka_2.13')).toThrow(/groupId:artifactId:version/);
+  });
+
+  it('without mvn on PATH, building says what is missing and how to get it', () => {
+    const old = process.env.PATH;
+    process.env.PATH = join(work, 'no-such-bin');
+    try {
+      expect(() => requireMaven('kafka 3.9.0 test artifact')).toThrow(/^kafka 3\.9\.0 test artifact needs Maven \(mvn\) on PATH .*apt-get install -y maven/);
+    } finally {
+      process.env.PATH = old;
+    }
   });
 
   it('lists the entries of a jar from its central directory', () => {
