@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare this machine (Debian 12 / bookworm) for orch's tests and demo. Idempotent: safe to run again.
-#   - installs what is missing among: docker.io debootstrap apt-cacher-ng openssh-client openssh-server ca-certificates
+#   - installs what is missing among: docker.io debootstrap apt-cacher-ng openssh-client openssh-server ca-certificates (and maven when no mvn)
 #   - points apt-cacher-ng's Debian backend at deb.debian.org and starts it (the simulated hosts' apt cache)
 #   - starts dockerd when `docker info` fails (log: /var/log/orch-dockerd.log)
 #   - raises fs.inotify limits (each systemd container uses ~5 inotify instances; the default 128 is too low)
@@ -49,6 +49,8 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then missing+=("$p"); fi
 done
+# Maven: the registry-built test artifacts (test/helpers/artifacts) resolve jars from Maven Central with it
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
   note "installing: ${missing[*]}"
   as_root apt-get update -q

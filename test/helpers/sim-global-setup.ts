@@ -8,7 +8,21 @@ import { fileURLToPath } from 'node:url';
 import { ensureImage, simDownAll } from '../../src/sim/index.js';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const isTestSim = (n: string) => n.startsWith('test-');
+/**
+ * A test simulation left behind: named `test-...` and, when its name ends in `-p<pid>` (test/helpers/sim.ts), that
+ * process is gone. Simulations of another test run still going on this machine are left alone.
+ */
+const isTestSim = (n: string) => {
+  if (!n.startsWith('test-')) return false;
+  const pid = /-p(\d+)$/.exec(n)?.[1];
+  if (!pid) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return false; // alive: another run's
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+};
 
 export async function setup(): Promise<void> {
   const removed = await simDownAll({ projectRoot: PROJECT_ROOT, filter: isTestSim });

@@ -118,7 +118,8 @@ export function simHostsFromInventory(inv: Inventory): SimHostSpec[] {
 export function useSimHosts(spec: UseSimHostsSpec): SimHandle {
   const base =
     'inventory' in spec ? (spec.name ?? basename(spec.inventory.source).replace(/\.(ya?ml|ini)$/, '')) : spec.name;
-  const name = base.startsWith(TEST_PREFIX) ? base : `${TEST_PREFIX}${base}`;
+  // the worker's pid in the name: the global setup of another test run only removes simulations whose process is gone
+  const name = `${base.startsWith(TEST_PREFIX) ? base : `${TEST_PREFIX}${base}`}-p${process.pid}`;
   const hosts = 'inventory' in spec ? simHostsFromInventory(spec.inventory) : spec.hosts;
   const log = spec.log ? (s: string) => console.log(`[sim ${name}] ${s}`) : undefined;
   let state: SimState | undefined;
