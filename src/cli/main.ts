@@ -48,7 +48,7 @@ export async function main(args: string[]): Promise<number> {
         runOptions(common(y))
           .option('check', { alias: 'C', type: 'boolean', default: false, describe: 'dry run: report what would change, change nothing' })
           .option('diff', { alias: 'D', type: 'boolean', default: false, describe: 'show unified diffs of files (secrets masked)' })
-          .option('forks', { alias: 'f', type: 'number', describe: 'hosts at once (default all, up to 50)' })
+          .option('forks', { alias: 'f', type: 'number', describe: 'hosts at once (default all, up to 256)' })
           .option('fail-fast', { type: 'boolean', default: false, describe: 'stop the run at the first failed host' })
           .option('json', { type: 'boolean', default: false, describe: 'JSON-lines event stream on stdout' })
           .option('plain', { type: 'boolean', default: false, describe: 'plain lines even on a terminal' })

@@ -18,7 +18,7 @@ import { capacityFromFacts } from '../playbook/checks.js';
 export interface RunOptions {
   check: boolean;
   diff: boolean;
-  /** hosts at once (default: all, up to 50) */
+  /** hosts at once (default: all, up to 256) */
   forks?: number;
   failFast?: boolean;
   emit: EventSink;
@@ -44,7 +44,8 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
   const allHosts = [...new Set(plan.phases.flatMap((p) => p.hosts.map((h) => h.name)))];
   for (const h of allHosts) totals.set(h, { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, elapsedMs: 0 });
   o.emit({ type: 'run-start', playbook: plan.playbook.file, inventory: plan.inventory.source, hosts: allHosts, check: o.check, phases: plan.phases.map((p) => p.phase.name) });
-  const forks = Math.max(1, Math.min(o.forks ?? 50, 50));
+  // all hosts at once by default (up to 256): a 100-host fleet connects and runs in one wave, as the floors do
+  const forks = Math.max(1, Math.min(o.forks ?? 256, 1000));
   // host facts are gathered in the first phase's facts script; operations are rendered with a guess until then
   const guessFor = (host: string) => {
     const known = facts.values().next();
