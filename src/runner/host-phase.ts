@@ -190,6 +190,12 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
       pending.delete(k);
     }
   };
+  // checks that only follow changes: without any other change on this host, they are skipped
+  const changesHere = items.some((it) => it.plan!.status === 'change' && !(it.plan as Extract<Plan, { status: 'change' }>).onlyWithChanges);
+  for (const it of items) {
+    const p = it.plan!;
+    if (p.status === 'change' && p.onlyWithChanges && !changesHere) it.plan = { status: 'skip', reason: p.onlyWithChanges };
+  }
   for (const it of items) {
     const p = it.plan!;
     if (p.status !== 'change') continue;
@@ -202,7 +208,7 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
   flushPending();
   const restarts: string[] = [];
   for (const svc of notified) {
-    if (started.has(unitName(svc))) continue; // started in this phase: it already runs the new config
+    if (started.has(unitName(handlerService(svc)))) continue; // started in this phase: it already runs the new config
     steps.push({ id: steps.length, script: (inp.handlerScript ?? restartScript)(svc), handler: svc });
     restarts.push(svc);
   }
@@ -230,8 +236,9 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
     for (const s of steps) {
       if (!s.handler) continue;
       const rolled = rollouts.find((r) => r.services.includes(s.handler!));
-      const reason = rolled ? `would restart (notified), rolled host by host behind: ${rolled.policy.health.description}` : 'would restart (notified)';
-      emit({ type: 'handler', phase, host: inp.host.name, name: `restart ${s.handler}`, status: 'changed', reason });
+      const verb = s.handler.startsWith(RELOAD) ? 'reload' : 'restart';
+      const reason = rolled ? `would ${verb} (notified), rolled host by host behind: ${rolled.policy.health.description}` : `would ${verb} (notified)`;
+      emit({ type: 'handler', phase, host: inp.host.name, name: handlerTitle(s.handler), status: 'changed', reason });
     }
   }
   return { input: inp, counts, facts: hostFacts, steps, parsed, items, rollouts, report };
@@ -270,7 +277,7 @@ export async function applyHostPhase(prep: PreparedHostPhase): Promise<HostCount
       } else if (o.skips.length) report(s.item, { status: 'skipped', reason: o.skips.join('; '), diff: p.diff });
       else report(s.item, { status: 'changed', reason: p.reason, diff: p.diff });
     } else {
-      const name = s.handler ? `restart ${s.handler}` : s.pending!.description;
+      const name = s.handler ? handlerTitle(s.handler) : s.pending!.description;
       const status = !o ? 'failed' : o.code === 0 ? 'changed' : 'failed';
       const reason = !o ? 'not run: an earlier step failed' : o.code === 0 ? (s.handler ? 'notified by a changed file' : 'due after a change') : `exit ${o.code}: ${lastLine(o.output)}`;
       if (o && o.code !== 0) failure = `${name}: exit ${o.code}`;
@@ -343,7 +350,15 @@ async function gatherFacts(conn: Connection, facts: Fact<unknown>[], profile: Pr
 /** `kafka` and `kafka.service` name the same unit */
 const unitName = (n: string) => (/\.[a-z]+$/.test(n) ? n : `${n}.service`);
 
-const restartScript = (svc: string) => `systemctl restart ${q(svc)}`;
+/**
+ * A notify name is a service to restart (`haproxy`), or `reload:NAME` for a service that rereads its
+ * configuration in place (`systemctl reload NAME`: HAProxy keeps its master process and connections).
+ */
+export const RELOAD = 'reload:';
+const handlerService = (h: string) => (h.startsWith(RELOAD) ? h.slice(RELOAD.length) : h);
+export const handlerTitle = (h: string) => (h.startsWith(RELOAD) ? `reload ${handlerService(h)}` : `restart ${h}`);
+export const restartScript = (h: string) =>
+  h.startsWith(RELOAD) ? `systemctl reload ${q(handlerService(h))}` : `systemctl restart ${q(h)}`;
 
 function lastLine(s: string): string {
   const lines = s.split('\n').map((l) => l.trim()).filter(Boolean);
