@@ -60,6 +60,34 @@ export function collectDeclarations(o: DeclareInput): { declared: Map<string, Ho
   return { declared, problems };
 }
 
+/**
+ * Calls `validate()` of every role on every host that runs it (offline context, as for `declares()`): each string it
+ * returns is a problem at the role, naming the host; the same problem reported by several hosts is kept once.
+ */
+export function roleValidations(o: DeclareInput): InputProblem[] {
+  const peers = peerHosts(o.inventory, o.hostVars);
+  const all = [...peers.values()];
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  for (const [host, roles] of o.hostRoles) {
+    for (const r of roles) {
+      if (!r.def.validate) continue;
+      let found: string[];
+      try {
+        found = r.def.validate({ vars: r.vars, host: peers.get(host)!, group: (g) => all.filter((p) => p.groups.includes(g)), allHosts: () => all });
+      } catch (e) {
+        found = [`validate() failed on host ${host}: ${(e as Error).message}`];
+      }
+      for (const m of found) {
+        if (seen.has(`${r.name}|${m}`)) continue;
+        seen.add(`${r.name}|${m}`);
+        problems.push({ file: o.inventory.source, message: `role ${r.name} (host ${host}): ${m}` });
+      }
+    }
+  }
+  return problems;
+}
+
 const portLabel = (p: DeclaredPort) => `role ${p.role} (${p.variable ? `${p.variable}: ` : ''}${p.description})`;
 
 /**

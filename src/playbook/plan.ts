@@ -17,7 +17,7 @@ import { render, TemplateError } from './templating.js';
 import { isPlaceholder } from './secrets.js';
 import { suggestion } from './typos.js';
 import type { HostDeclarations } from '../role/declare.js';
-import { capacity, collectDeclarations, notAutomated, portConflicts, quorums, type CapacityRow, type NotAutomated, type QuorumGroup } from './checks.js';
+import { capacity, collectDeclarations, notAutomated, portConflicts, quorums, roleValidations, type CapacityRow, type NotAutomated, type QuorumGroup } from './checks.js';
 
 export interface PlanOptions {
   inventory: Inventory;
@@ -294,10 +294,11 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
   };
   const hostRoles = new Map([...rolesOfHost].map(([h, set]) => [h, [...set].filter((n) => roles.has(n)).map((n) => roleOf(h, n))]));
 
-  // 4c. declarations (src/role/declare.ts): port conflicts are errors; capacity, quorum sizes, unautomated services warnings
+  // 4c. the roles' own offline checks (validate), then declarations (src/role/declare.ts): port conflicts are errors;
+  // capacity, quorum sizes, unautomated services warnings
   const decl = collectDeclarations({ inventory: inv, hostVars, hostRoles });
   const cap = capacity(decl.declared, hostVars, origins, inv.source);
-  problems.push(...decl.problems, ...portConflicts(decl.declared, origins, inv.source), ...cap.problems);
+  problems.push(...roleValidations({ inventory: inv, hostVars, hostRoles }), ...decl.problems, ...portConflicts(decl.declared, origins, inv.source), ...cap.problems);
   if (problems.length) throw new InputError(problems);
   const quorum = quorums(decl.declared);
   const unautomated = notAutomated(inv, hostRoles, decl.declared);

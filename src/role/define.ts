@@ -86,8 +86,11 @@ export interface RoleDefinition<T extends VarTable = VarTable> {
   vars: T;
   /** values made available to dependent roles through `ctx.exported(name)` */
   exports?(ctx: RoleContext<VarsOf<T>>): Record<string, unknown>;
-  /** offline checks across the inventory (e.g. odd quorum size); each string is one problem */
-  validate?(ctx: RoleContext<VarsOf<T>>): string[];
+  /**
+   * offline checks across the inventory (unique node ids, the host in its cluster's group ...), run by `orch plan`
+   * and before every run, on each host that runs the role; each string is one problem (exit 4, nothing touched)
+   */
+  validate?(ctx: OfflineContext<VarsOf<T>>): string[];
   operations(ctx: RoleContext<VarsOf<T>>): Operation<any>[];
   /** ports, memory, CPU, data dirs, quorum membership and served groups on this host (src/role/declare.ts), checked by `orch plan` */
   declares?(ctx: OfflineContext<VarsOf<T>>): Declarations;

@@ -301,3 +301,36 @@ describe('plan checks: services not yet automated', () => {
     expect(plan.notAutomated).toContainEqual({ group: 'clickhouse_keeper', hosts: ['vm4', 'vm5'] });
   });
 });
+
+describe("plan checks: the roles' own offline validate()", () => {
+  // a role whose members need unique ids, as ZooKeeper's myid
+  const ensemble = defineRole({
+    name: 'ensemble',
+    description: 'ensemble',
+    vars: {},
+    operations: () => [],
+    validate: ({ host, group }) => {
+      const ids = group('members').map((p) => `${p.name}=${String(p.vars.node_id)}`);
+      const mine = String(host.vars.node_id);
+      const same = group('members').filter((p) => p.name !== host.name && String(p.vars.node_id) === mine);
+      return same.length ? [`node_id ${mine} is also ${same.map((p) => p.name).join(', ')}'s (${ids.join(', ')})`] : [];
+    },
+  });
+  const inv = (ids: number[]) =>
+    loadInventory(tempInventory({ 'hosts.yml': `all:\n  children:\n    members:\n      hosts:\n${ids.map((id, i) => `        m${i + 1}: { node_id: ${id} }\n`).join('')}` }));
+  const pb = () => playbook('- name: e\n  hosts: members\n  roles: [ensemble]\n');
+
+  it('runs on every host of the role before any host is touched: its problems are bad input naming role and host', async () => {
+    const err = await inputError(buildPlan({ inventory: inv([1, 2, 2]), playbook: pb(), registry: registry(ensemble) }));
+    expect(err.exitCode).toBe(4);
+    expect(err.problems.map((p) => p.message)).toEqual([
+      "role ensemble (host m2): node_id 2 is also m3's (m1=1, m2=2, m3=2)",
+      "role ensemble (host m3): node_id 2 is also m2's (m1=1, m2=2, m3=2)",
+    ]);
+  });
+
+  it('passes when it finds nothing', async () => {
+    const plan = await buildPlan({ inventory: inv([1, 2, 3]), playbook: pb(), registry: registry(ensemble) });
+    expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['m1', 'm2', 'm3']);
+  });
+});
