@@ -22,6 +22,13 @@ export interface PackagesOptions {
   cacheValidTime?: number;
   /** debian: HTTP proxy for apt, e.g. `http://10.0.0.1:3142` (apt-cacher-ng) */
   aptProxy?: string;
+  /**
+   * debian: services (unit names) the packages' maintainer scripts would start on install with the package's own
+   * defaults (etcd-server starts a one-member cluster, zookeeperd a standalone server): masked for the install
+   * (`systemctl mask --runtime`, in /run only) and unmasked after it, failed or not, so that the role starts them
+   * itself once their configuration is written. The packages still enable them.
+   */
+  noStart?: string[];
 }
 
 export interface PackagesFact {
@@ -83,6 +90,8 @@ export function packages(o: PackagesOptions): Operation<PackagesFact | null> {
     };
   }
   const debian = o.osFamily === 'debian';
+  const held = (o.noStart ?? []).map((n) => (n.includes('.') ? n : `${n}.service`));
+  for (const n of held) if (!/^[A-Za-z0-9:_.@-]+$/.test(n)) throw new Error(`packages: invalid unit name in noStart: ${JSON.stringify(n)}`);
   const proxy = o.aptProxy ? ` -o ${q(`Acquire::http::Proxy=${o.aptProxy}`)}` : '';
   const apt = `DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600${proxy}`;
   return {
@@ -98,13 +107,25 @@ export function packages(o: PackagesOptions): Operation<PackagesFact | null> {
           const update = o.updateCache || !f!.listsPresent;
           const minutes = Math.max(1, Math.round((o.cacheValidTime ?? 86_400) / 60));
           const refresh = `find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -mmin -${minutes} 2>/dev/null | grep -q . || ${apt} update`;
-          const script = [update ? `${apt} update` : refresh, `${apt} install -y --no-install-recommends ${argv(...missing)}`].join('\n');
+          const install = `${apt} install -y --no-install-recommends ${argv(...missing)}`;
+          const script = [
+            update ? `${apt} update` : refresh,
+            ...(held.length
+              ? [
+                  `if [ -d /run/systemd/system ]; then systemctl mask --runtime ${argv(...held)} >/dev/null; fi`,
+                  `rc=0; ${install} || rc=$?`,
+                  `if [ -d /run/systemd/system ]; then systemctl unmask --runtime ${argv(...held)} >/dev/null; fi`,
+                  '[ "$rc" = 0 ] || exit "$rc"',
+                ]
+              : [install]),
+          ].join('\n');
           const why = o.updateCache
             ? ' (after apt-get update)'
             : update
               ? ' (apt lists empty: apt-get update first)'
               : ` (apt-get update first if the lists are older than ${minutes} min)`;
-          return { status: 'change', reason: `install ${missing.join(', ')}${why}`, script };
+          const hold = held.length ? `, not starting ${held.join(', ')}` : '';
+          return { status: 'change', reason: `install ${missing.join(', ')}${why}${hold}`, script };
         }
         const script = `if command -v dnf >/dev/null 2>&1; then dnf install -y ${argv(...missing)}; else yum install -y ${argv(...missing)}; fi`;
         return { status: 'change', reason: `install ${missing.join(', ')}`, script };

@@ -36,6 +36,22 @@ describe('packages (debian)', () => {
       script: `${apt} update\n${apt} install -y --no-install-recommends curl`,
     });
   });
+  it('noStart: the services are masked in /run for the install and unmasked after it, also when it fails', () => {
+    const p = packages({ names: ['etcd-server'], osFamily: 'debian', updateCache: true, noStart: ['etcd'] });
+    expect(p.plan({ installed: [], listsPresent: true })).toEqual({
+      status: 'change',
+      reason: 'install etcd-server (after apt-get update), not starting etcd.service',
+      script: [
+        `${APT} update`,
+        'if [ -d /run/systemd/system ]; then systemctl mask --runtime etcd.service >/dev/null; fi',
+        `rc=0; ${APT} install -y --no-install-recommends etcd-server || rc=$?`,
+        'if [ -d /run/systemd/system ]; then systemctl unmask --runtime etcd.service >/dev/null; fi',
+        '[ "$rc" = 0 ] || exit "$rc"',
+      ].join('\n'),
+    });
+    expect(p.plan({ installed: ['etcd-server'], listsPresent: true })).toEqual({ status: 'ok', reason: 'installed: etcd-server' });
+    expect(() => packages({ names: ['x'], osFamily: 'debian', noStart: ['a;b'] })).toThrow(/invalid unit name/);
+  });
   it('absent', () => {
     const p = packages({ names: ['telnet', 'ftp'], osFamily: 'debian', state: 'absent' });
     expect(p.plan({ installed: ['ftp'], listsPresent: true })).toEqual({ status: 'change', reason: 'remove ftp', script: `${APT} remove -y ftp` });
