@@ -258,7 +258,7 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
           const shown = spec.secret ? '***' : JSON.stringify(val);
           addOnce({ file: where?.file ?? inv.source, line: where?.line, key: where?.key ?? k, message: `${shown} is not valid for role ${rn}: ${detail} (${spec.doc})` });
         }
-        if (spec.secret && isPlaceholder(val)) {
+        if (spec.secret && isPlaceholder(val) && !(spec.emptyAllowed && val === '')) {
           addOnce({
             file: where?.file ?? inv.source,
             line: where?.line,

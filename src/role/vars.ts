@@ -13,6 +13,11 @@ export interface VarSpec<T> {
   doc: string;
   /** never printed: plan, diff, logs, JSON events show `***` */
   secret?: boolean;
+  /**
+   * a secret whose empty value means "not set here" (the run does not refuse it): e.g. a password the role makes once
+   * as a secret cluster value when the inventory gives none. Other placeholders are still refused.
+   */
+  emptyAllowed?: boolean;
   /** phantom: carries T for inference */
   readonly __type?: T;
 }
@@ -22,7 +27,7 @@ export type VarTable = Record<string, VarSpec<unknown>>;
 /** The typed variables a role's code receives. */
 export type VarsOf<Table extends VarTable> = { [K in keyof Table]: Table[K] extends VarSpec<infer T> ? T : never };
 
-type Common<T> = { default?: T; doc: string; secret?: boolean };
+type Common<T> = { default?: T; doc: string; secret?: boolean; emptyAllowed?: boolean };
 
 /** Builders: `v.str({ default: '1g', pattern: '^[0-9]+[mg]$', doc: 'heap' })`. */
 export const v = {
@@ -31,7 +36,7 @@ export const v = {
     if (o.pattern) schema.pattern = o.pattern;
     if (o.enum) schema.enum = [...o.enum];
     if (o.minLength !== undefined) schema.minLength = o.minLength;
-    return { schema, default: o.default, doc: o.doc, secret: o.secret };
+    return { schema, default: o.default, doc: o.doc, secret: o.secret, ...(o.emptyAllowed ? { emptyAllowed: true } : {}) };
   },
   oneOf<const E extends readonly string[]>(values: E, o: Common<E[number]>): VarSpec<E[number]> {
     return { schema: { type: 'string', enum: [...values] }, default: o.default, doc: o.doc, secret: o.secret };
