@@ -14,9 +14,10 @@ import { sysctl } from './sysctl.js';
 import { service, unit } from './systemd.js';
 import { group, user } from './users.js';
 import { instances } from './instances.js';
+import { healthCheck } from './health.js';
 import { waitForHttp, waitForPort } from './wait.js';
 
-export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances };
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck };
 
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
@@ -35,6 +36,7 @@ export type { SymlinkOptions } from './symlink.js';
 export type { SysctlOptions } from './sysctl.js';
 export type { ServiceOptions, UnitOptions } from './systemd.js';
 export type { GroupOptions, UserOptions } from './users.js';
+export type { HealthCheckOptions } from './health.js';
 export type { InstancesOptions, InstanceSpec, InstancesFact } from './instances.js';
 export { instanceUnit, pruneInstances } from './instances.js';
 export type { WaitForHttpOptions, WaitForPortOptions } from './wait.js';

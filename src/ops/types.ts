@@ -45,6 +45,11 @@ export type Plan =
       pending?: PendingAction[];
       /** this change (re)started these services: a pending restart handler for them is not needed */
       started?: string[];
+      /**
+       * run only when another operation of the host changed something in this phase (a health check after changes,
+       * too slow to run on every converged run); otherwise reported as skipped with this reason
+       */
+      onlyWithChanges?: string;
     };
 
 /** An action run at most once per host and phase, before an op that needs it or at the end of the phase. */

@@ -32,6 +32,13 @@ export interface ClusterValueSpec {
   override?: string;
   /** the shape a value must have (a value read from a host that does not match is an error) */
   pattern?: RegExp;
+  /**
+   * hosts that disagree: `stop-run` (default) stops the run; `stop-minority` stops only the hosts whose value differs
+   * from the one a strict majority of the asked hosts (or the inventory's override) holds, showing both values, and
+   * the others converge (a Kafka node formatted with a foreign cluster id cannot join anyway). Without a strict
+   * majority the run stops.
+   */
+  conflicts?: 'stop-run' | 'stop-minority';
 }
 
 /** What one host has of one value. */
@@ -46,7 +53,16 @@ export interface HostReading {
 }
 
 export type Resolution =
-  | { ok: true; value: string; source: 'inventory' | 'hosts' | 'generated'; /** hosts (of those asked) whose copy is missing or stale */ missing: string[]; from: string[] }
+  | {
+      ok: true;
+      value: string;
+      source: 'inventory' | 'hosts' | 'generated';
+      /** hosts (of those asked) whose copy is missing or stale */
+      missing: string[];
+      from: string[];
+      /** `stop-minority`: hosts holding another value, each with the message that stops it */
+      stopped?: Map<string, string>;
+    }
   | { ok: false; problem: string };
 
 export const VALUE_SAFE = /^[^\n\r\0]+$/;
@@ -83,6 +99,24 @@ export function resolveClusterValue(spec: ClusterValueSpec, readings: HostReadin
   }
   const listing = (except?: string) => [...seen].filter(([v]) => v !== except).map(([v, hs]) => `${hs.join(', ')}: ${show(v)}`).join('; ');
   const missing = (value: string) => readings.filter((r) => !r.unreachable && r.stored !== value).map((r) => r.host);
+  // stop-minority: the hosts that hold another value than the inventory's or a strict majority's stop, the rest go on
+  const outvoted = (value: string, by: string) => {
+    const stopped = new Map<string, string>();
+    for (const r of readings) {
+      const theirs = [r.read, r.stored].filter((v) => v && v !== value);
+      if (theirs.length) stopped.set(r.host, `${spec.name}: ${r.host} has ${[...new Set(theirs)].map(show).join(' and ')} but ${by} ${show(value)}: this host stops (its data belongs to another cluster: wipe it or fix ${spec.override ?? 'the value'}), the others go on`);
+    }
+    return stopped;
+  };
+  if (spec.conflicts === 'stop-minority' && seen.size > 1) {
+    const hostsWith = (v: string) => readings.filter((r) => r.read === v || r.stored === v).length;
+    const winner = inventoryValue || [...seen.keys()].find((v) => hostsWith(v) * 2 > readings.length && [...seen.keys()].every((o) => o === v || hostsWith(o) < hostsWith(v)));
+    if (winner && (!spec.pattern || spec.pattern.test(winner)) && VALUE_SAFE.test(winner)) {
+      const stopped = outvoted(winner, inventoryValue ? `the inventory's ${spec.override} is` : `the cluster (${readings.length} hosts asked) has`);
+      const rest = readings.filter((r) => !stopped.has(r.host));
+      return { ok: true, value: winner, source: inventoryValue ? 'inventory' : 'hosts', missing: rest.filter((r) => !r.unreachable && r.stored !== winner).map((r) => r.host), from: seen.get(winner) ?? [], stopped };
+    }
+  }
   if (inventoryValue) {
     if (!VALUE_SAFE.test(inventoryValue) || (spec.pattern && !spec.pattern.test(inventoryValue))) {
       return { ok: false, problem: `${spec.name}: the inventory's ${spec.override} is not a valid ${spec.name}${spec.pattern ? ` (expected ${spec.pattern})` : ''}` };

@@ -31,6 +31,8 @@ export interface PhaseValues {
   engineOps: Map<string, Array<{ role: string; op: Operation<any> }>>;
   /** what stops the run (disagreeing hosts, an unreachable holder ...) */
   problems: string[];
+  /** hosts that stop before the phase (a value outvoted by the cluster's: `stop-minority`), with the reason */
+  stopped: Map<string, string>;
   /** host facts gathered along the way */
   facts: Map<string, HostFacts>;
 }
@@ -83,7 +85,7 @@ export function declaredValues(plan: RunPlan, phase: PlannedPhase, peers: Map<st
 export async function resolvePhaseValues(inp: PhaseValuesInput): Promise<PhaseValues> {
   const { plan, phase, peers } = inp;
   const problems: string[] = [];
-  const out: PhaseValues = { values: new Map(), engineOps: new Map(), problems, facts: new Map() };
+  const out: PhaseValues = { values: new Map(), engineOps: new Map(), problems, facts: new Map(), stopped: new Map() };
   const declared = declaredValues(plan, phase, peers, problems);
   if (!declared.size || problems.length) return out;
 
@@ -157,9 +159,10 @@ export async function resolvePhaseValues(inp: PhaseValuesInput): Promise<PhaseVa
       continue;
     }
     out.values.set(name, res.value);
+    for (const [h, why] of res.stopped ?? []) out.stopped.set(h, out.stopped.has(h) ? `${out.stopped.get(h)}; ${why}` : why);
     if (d.spec.secret) plan.secretValues.add(res.value);
     for (const h of phase.hosts) {
-      if (!peers.get(h.name)?.groups.includes(d.spec.group)) continue;
+      if (!peers.get(h.name)?.groups.includes(d.spec.group) || res.stopped?.has(h.name)) continue;
       const list = out.engineOps.get(h.name) ?? [];
       list.push({ role: d.role, op: keepValue(inp.stateDir, d.spec, res) });
       out.engineOps.set(h.name, list);

@@ -98,13 +98,14 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
         profile,
       });
       for (const [h, f] of values.facts) facts.set(h, f);
+      for (const [h, why] of values.stopped) if (live.some((x) => x.name === h)) fail(h, new Error(why));
       if (values.problems.length) {
         for (const h of live) fail(h.name, new Error(`cluster values: ${values.problems.join('; ')}`));
         aborted = `cluster values of phase ${pp.phase.name}: ${values.problems.join('; ')}`;
       }
     }
 
-    for (const batch of aborted ? [] : batches(pp, live)) {
+    for (const batch of aborted ? [] : batches(pp, live.filter((h) => !dead.has(h.name)))) {
       const queue = new PQueue({ concurrency: forks });
       const started = new Map<string, number>();
       // 1. every host of the batch: connect, render, facts, plan (in parallel)

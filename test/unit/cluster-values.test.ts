@@ -46,4 +46,21 @@ describe('resolveClusterValue', () => {
     const res = resolveClusterValue(spec, [r('vm1', 'garbage value')]);
     expect(!res.ok && res.problem).toMatch(/host vm1 has "garbage value" \(read\), which is not a valid kafka_cluster_id/);
   });
+
+  it('stop-minority: the hosts holding another value than a strict majority stop, showing both; the rest go on', () => {
+    const kafka = { ...spec, conflicts: 'stop-minority' as const };
+    const res = resolveClusterValue(kafka, [r('vm1', ID, ID), r('vm2', ID, ''), r('vm3', ID2, ID2)]);
+    expect(res.ok).toBe(true);
+    if (!res.ok) return;
+    expect(res.value).toBe(ID);
+    expect(res.missing).toEqual(['vm2']);
+    expect([...res.stopped!.keys()]).toEqual(['vm3']);
+    expect(res.stopped!.get('vm3')).toBe(`kafka_cluster_id: vm3 has "${ID2}" but the cluster (3 hosts asked) has "${ID}": this host stops (its data belongs to another cluster: wipe it or fix kafka_cluster_id), the others go on`);
+    // no strict majority: the run stops
+    const tie = resolveClusterValue(kafka, [r('vm1', ID), r('vm2', ID2), r('vm3')]);
+    expect(!tie.ok && tie.problem).toMatch(/disagree/);
+    // the inventory decides for the minority too
+    const inv = resolveClusterValue(kafka, [r('vm1', ID2), r('vm2', ID)], ID);
+    expect(inv.ok && [...inv.stopped!.keys()]).toEqual(['vm1']);
+  });
 });

@@ -274,3 +274,35 @@ describe('host facts in the first facts script', () => {
     expect(calls[0]).not.toContain('_NPROCESSORS_ONLN');
   });
 });
+
+describe('health checks after changes', () => {
+  it('run after the host changed something, and are skipped (not re-checked) on a converged rerun', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-health-'));
+    const marker = join(dir, 'checked');
+    const { ops } = await import('../../src/ops/index.js');
+    const role = defineRole({
+      name: 'hc',
+      description: 'test',
+      vars: {},
+      operations: () => [fileOp(join(dir, 'conf'), 'x'), ops.healthCheck({ name: 'service answers', command: `echo once >> ${q(marker)}; test -f ${q(join(dir, 'conf'))}`, timeoutS: 2 })],
+    });
+    const events: RunEvent[] = [];
+    const run = async () => {
+      events.length = 0;
+      return runPlan(planOf(['a'], role), { check: false, diff: false, emit: (e) => events.push(e), connect: async () => localConnection() });
+    };
+    expect(await run()).toBe(0);
+    expect(readFileSync(marker, 'utf8')).toBe('once\n');
+    expect(await run()).toBe(0);
+    const health = events.find((e) => e.type === 'op-result' && e.result.kind === 'health') as Extract<RunEvent, { type: 'op-result' }>;
+    expect(health.result).toMatchObject({ status: 'skipped', reason: 'nothing changed on this host: not re-checked' });
+    expect(readFileSync(marker, 'utf8')).toBe('once\n');
+    // unhealthy after a change: the host fails with the check named
+    const bad = defineRole({ ...role, operations: () => [fileOp(join(dir, 'conf2'), 'y'), ops.healthCheck({ name: 'never healthy', command: 'echo still down; false', timeoutS: 1, intervalS: 0.3 })] });
+    events.length = 0;
+    expect(await runPlan(planOf(['a'], bad), { check: false, diff: false, emit: (e) => events.push(e), connect: async () => localConnection() })).toBe(2);
+    const failed = events.find((e) => e.type === 'op-result' && e.result.status === 'failed') as Extract<RunEvent, { type: 'op-result' }>;
+    expect(failed.result.output).toContain('orch: not healthy within 1 s: never healthy');
+    expect(failed.result.output).toContain('still down');
+  });
+});
