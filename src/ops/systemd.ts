@@ -147,7 +147,10 @@ export function service(o: ServiceOptions): Operation<ServiceFact> {
       } else if (o.state === 'started') {
         if (RUNNING.has(activeState)) oks.push(activeState);
         else {
-          script.push(argv('systemctl', 'start', name));
+          // a unit not installed when the facts were read may come with a package of this phase whose postinst
+          // already started it, with the packaged config, before the role's files were written: restart, which
+          // starts it when stopped, so that it runs the role's config either way
+          script.push(argv('systemctl', notFound ? 'restart' : 'start', name));
           reasons.push(`${activeState} -> started`);
           started = [name];
         }

@@ -71,10 +71,11 @@ describe('service', () => {
     });
     expect(op.plan({ ...base, active: 'failed' })).toMatchObject({ reason: 'failed -> started', started: ['kafka.service'] });
   });
-  it('a unit not found yet (written earlier in the same phase) is enabled and started', () => {
+  it('a unit not found yet (written earlier in the same phase, or by a package that may have started it with its packaged config) is enabled and (re)started', () => {
     expect(op.plan({ systemd: true, enabled: 'not-found', active: 'inactive', load: 'not-found' })).toMatchObject({
       status: 'change',
       reason: 'not-found -> enabled, inactive -> started',
+      script: 'systemctl enable --no-reload kafka.service\nsystemctl restart kafka.service',
     });
     expect(service({ name: 'x', enabled: false, state: 'stopped' }).plan({ systemd: true, enabled: '', active: 'inactive', load: 'not-found' })).toEqual({
       status: 'ok',
