@@ -8,11 +8,13 @@
  * A mirror serves the same bytes, so the pinned sha512 still applies unless a sha512 is given with it (tests serve
  * a registry-built archive of their own, see test/helpers/artifacts/).
  */
-import { normaliseSha512 } from '../ops/artifact-cache.js';
+import { normaliseSha256, normaliseSha512 } from '../ops/artifact-cache.js';
 
 export interface Release {
   service: string;
   version: string;
+  /** a platform-specific build: its architecture as the project names it (etcd: amd64, arm64, ppc64le) */
+  arch?: string;
   /** where the official archive lives: `base` + `path` */
   base: string;
   /** the archive's path under `base` (and under any mirror), e.g. `kafka/3.9.0/kafka_2.13-3.9.0.tgz` */
@@ -21,8 +23,10 @@ export interface Release {
   fileName: string;
   /** the single top-level directory the archive unpacks to, e.g. `kafka_2.13-3.9.0` */
   topDir: string;
-  /** sha512 of the official archive, lowercase hex, pinned here */
-  sha512: string;
+  /** sha512 of the official archive, lowercase hex, pinned here (Apache publishes one per file) */
+  sha512?: string;
+  /** sha256, pinned instead where the project publishes no sha512 (etcd's SHA256SUMS) */
+  sha256?: string;
   /** where the pinned sha512 was checked against */
   checksumSource: string;
 }
@@ -67,16 +71,49 @@ const RELEASES: Release[] = [
   ),
 ];
 
+/** etcd's GitHub release for Linux on one architecture (Go's names: amd64, arm64, ppc64le); etcd publishes SHA256SUMS. */
+function etcd(version: string, arch: string, sha256: string, checksumSource: string): Release {
+  const topDir = `etcd-v${version}-linux-${arch}`;
+  const fileName = `${topDir}.tar.gz`;
+  return {
+    service: 'etcd',
+    version,
+    arch,
+    base: 'https://github.com/etcd-io/etcd/releases/download/',
+    path: `v${version}/${fileName}`,
+    fileName,
+    topDir,
+    sha256: normaliseSha256(sha256),
+    checksumSource,
+  };
+}
+
+// etcd's sha256 values: the release's SHA256SUMS as Kubespray pins them (roles/kubespray_defaults checksums.yml,
+// "make etcd 3.5.16 default", which its download step verifies); this machine cannot reach github.com to compare.
+const KUBESPRAY_ETCD = 'kubernetes-sigs/kubespray checksums.yml (etcd_binary_checksums), verified by its downloads';
+RELEASES.push(
+  etcd('3.5.16', 'amd64', 'b414b27a5ad05f7cb01395c447c85d3227e3fb1c176e51757a283b817f645ccc', KUBESPRAY_ETCD),
+  etcd('3.5.16', 'arm64', '8e68c55e6d72b791a9e98591c755af36f6f55aa9eca63767822cd8a3817fdb23', KUBESPRAY_ETCD),
+  etcd('3.5.16', 'ppc64le', '33322806f4a2aa3d4947a4d42ec6a120296535e7f00e2f9d74e515e9386333e0', KUBESPRAY_ETCD),
+);
+
 /** Every catalogued release, optionally of one service, in catalogue order. */
 export function releases(service?: string): Release[] {
   return RELEASES.filter((r) => service === undefined || r.service === service);
 }
 
-/** The catalogued release of `service` at `version`; an error naming the known versions otherwise. */
-export function release(service: string, version: string): Release {
-  const found = RELEASES.find((r) => r.service === service && r.version === version);
+/**
+ * The catalogued release of `service` at `version` (for a platform-specific build, of architecture `arch`); an error
+ * naming the known versions (architectures) otherwise.
+ */
+export function release(service: string, version: string, arch?: string): Release {
+  const found = RELEASES.find((r) => r.service === service && r.version === version && (r.arch === undefined || r.arch === arch));
   if (found) return found;
-  const known = releases(service).map((r) => r.version);
+  const builds = RELEASES.filter((r) => r.service === service && r.version === version && r.arch !== undefined);
+  if (builds.length) {
+    throw new Error(`no release ${service} ${version} for ${arch === undefined ? 'an unnamed architecture' : `architecture ${arch}`} in the artifact catalogue (architectures: ${builds.map((r) => r.arch).join(', ')})`);
+  }
+  const known = [...new Set(releases(service).map((r) => r.version))];
   if (!known.length) {
     const services = [...new Set(RELEASES.map((r) => r.service))].sort();
     throw new Error(`no release of ${service} in the artifact catalogue (services: ${services.join(', ')})`);
@@ -116,11 +153,14 @@ export interface ArtifactSourceOptions {
   mirror?: string;
   /** a sha512 overriding the pinned one (an archive that is not the official one, e.g. a test build) */
   sha512?: string;
+  /** a sha256 overriding the pinned one */
+  sha256?: string;
 }
 
 /** What `ops.artifact` gets for a release: the official URL and pinned sha512 unless a mirror (and sha512) is given. */
-export function artifactSource(r: Release, o: ArtifactSourceOptions = {}): { url: string; sha512: string; fileName: string } {
+export function artifactSource(r: Release, o: ArtifactSourceOptions = {}): { url: string; sha512?: string; sha256?: string; fileName: string } {
   const url = o.mirror ? mirrorUrl(r, o.mirror) : officialUrl(r);
-  const sha512 = o.sha512 ? normaliseSha512(o.sha512) : r.sha512;
-  return { url, sha512, fileName: r.fileName };
+  if (o.sha512) return { url, sha512: normaliseSha512(o.sha512), fileName: r.fileName };
+  if (o.sha256) return { url, sha256: normaliseSha256(o.sha256), fileName: r.fileName };
+  return { url, ...(r.sha512 ? { sha512: r.sha512 } : { sha256: r.sha256 }), fileName: r.fileName };
 }

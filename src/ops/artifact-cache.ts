@@ -1,6 +1,8 @@
 /**
- * Controller-side artifact cache: each (url, sha512) is downloaded once into
- * `<cacheDir>/<first 16 hex of sha512>/<file name>` and verified against its sha512 before use.
+ * Controller-side artifact cache: each (url, checksum) is downloaded once into
+ * `<cacheDir>/<first 16 hex of the checksum>/<file name>` and verified against it before use. The checksum is a
+ * sha512 (128 hex digits, optionally `sha512:`-prefixed) or, for projects that publish no sha512 (etcd's
+ * SHA256SUMS), a `sha256:`-prefixed sha256.
  * A mismatch is an error naming both hashes and the partial download is deleted: an unverified file is
  * never returned. A cached file is re-verified once per process (and replaced if it no longer matches).
  * Supports http(s) (Node's fetch) and file:// URLs.
@@ -25,6 +27,24 @@ export function normaliseSha512(sha512: string): string {
   return s;
 }
 
+export function normaliseSha256(sha256: string): string {
+  const s = sha256.trim().toLowerCase().replace(/^sha256[:-]/, '');
+  if (!/^[0-9a-f]{64}$/.test(s)) throw new Error(`invalid sha256 ${JSON.stringify(sha256)}: expected 64 hex digits`);
+  return s;
+}
+
+/** A checksum: the algorithm and its lowercase hex digest. */
+export interface Digest {
+  algo: 'sha512' | 'sha256';
+  hex: string;
+}
+
+/** `sha256:<64 hex>` is a sha256; anything else must be a sha512 (128 hex digits, optionally `sha512:`-prefixed). */
+export function parseDigest(checksum: string): Digest {
+  if (/^\s*sha256[:-]/i.test(checksum)) return { algo: 'sha256', hex: normaliseSha256(checksum) };
+  return { algo: 'sha512', hex: normaliseSha512(checksum) };
+}
+
 /** The file name of an artifact URL (last path segment, decoded). */
 export function artifactFileName(url: string): string {
   const name = basename(decodeURIComponent(new URL(url).pathname));
@@ -33,12 +53,12 @@ export function artifactFileName(url: string): string {
 }
 
 /** Where `ensureCached` keeps the artifact. */
-export function cachedPath(url: string, sha512: string, cacheDir = defaultCacheDir()): string {
-  return join(cacheDir, normaliseSha512(sha512).slice(0, 16), artifactFileName(url));
+export function cachedPath(url: string, checksum: string, cacheDir = defaultCacheDir()): string {
+  return join(cacheDir, parseDigest(checksum).hex.slice(0, 16), artifactFileName(url));
 }
 
-async function sha512Of(path: string): Promise<string> {
-  const h = createHash('sha512');
+async function digestOf(path: string, algo: Digest['algo']): Promise<string> {
+  const h = createHash(algo);
   await pipeline(createReadStream(path), h);
   return h.digest('hex');
 }
@@ -65,10 +85,10 @@ async function source(url: string): Promise<Readable> {
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
 
-async function download(url: string, sha512: string, dest: string): Promise<void> {
+async function download(url: string, want: Digest, dest: string): Promise<void> {
   await mkdir(join(dest, '..'), { recursive: true });
   const part = `${dest}.part-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const h = createHash('sha512');
+  const h = createHash(want.algo);
   const hashing = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       h.update(chunk);
@@ -78,7 +98,7 @@ async function download(url: string, sha512: string, dest: string): Promise<void
   try {
     await pipeline(await source(url), hashing, createWriteStream(part, { mode: 0o644 }));
     const got = h.digest('hex');
-    if (got !== sha512) throw new Error(`sha512 mismatch for ${url}: expected ${sha512}, got ${got}`);
+    if (got !== want.hex) throw new Error(`${want.algo} mismatch for ${url}: expected ${want.hex}, got ${got}`);
     await rename(part, dest);
   } catch (e) {
     await rm(part, { force: true });
@@ -88,19 +108,19 @@ async function download(url: string, sha512: string, dest: string): Promise<void
 
 const verified = new Map<string, Promise<string>>();
 
-/** Download (once) and verify; resolves to the local path of the verified file. */
-export function ensureCached(url: string, sha512: string, cacheDir = defaultCacheDir()): Promise<string> {
-  const sha = normaliseSha512(sha512);
-  const path = cachedPath(url, sha, cacheDir);
-  const key = `${path}\n${sha}`;
+/** Download (once) and verify against a sha512 (or `sha256:<hex>`); resolves to the local path of the verified file. */
+export function ensureCached(url: string, checksum: string, cacheDir = defaultCacheDir()): Promise<string> {
+  const want = parseDigest(checksum);
+  const path = cachedPath(url, checksum, cacheDir);
+  const key = `${path}\n${want.algo}:${want.hex}`;
   let p = verified.get(key);
   if (!p) {
     p = (async () => {
       if (await exists(path)) {
-        if ((await sha512Of(path)) === sha) return path;
+        if ((await digestOf(path, want.algo)) === want.hex) return path;
         await rm(path, { force: true }); // corrupted or replaced: fetch again
       }
-      await download(url, sha, path);
+      await download(url, want, path);
       return path;
     })();
     verified.set(key, p);

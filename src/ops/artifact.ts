@@ -3,8 +3,9 @@
  * optional `link` (e.g. `/opt/kafka/current`) pointing at it.
  *
  * The archive is downloaded once into the controller cache and verified (artifact-cache.ts), pushed to
- * the host through `uploads()`, verified again there (sha512sum), unpacked into a temp directory next to
- * `dest`, marked (`<dest>/.orch-artifact` holds the sha512) and renamed into place, so `dest` is either
+ * the host through `uploads()`, verified again there (sha512sum, or sha256sum for a release pinned by its sha256),
+ * unpacked into a temp directory next to `dest`, marked (`<dest>/.orch-artifact` holds the sha512, or
+ * `sha256:<hex>`) and renamed into place, so `dest` is either
  * absent, a previous release, or complete. The fact reads the marker and the link.
  *
  * Contract with the runner: `plan` and `uploads` are synchronous, so the local file must be known
@@ -19,13 +20,16 @@ import type { Fact, Operation, Plan } from './types.js';
 import { q } from './quote.js';
 import { assertAbsolute, failScript, ownershipDiffs, parseStat, statCommand, tagged, type PathStat } from './stat.js';
 import { linkScript, planLink, type LinkFact } from './symlink.js';
-import { artifactFileName, defaultCacheDir, ensureCached, normaliseSha512 } from './artifact-cache.js';
+import { artifactFileName, defaultCacheDir, ensureCached, parseDigest } from './artifact-cache.js';
 
 export const ARTIFACT_MARKER = '.orch-artifact';
 
 export interface ArtifactOptions {
   url: string;
-  sha512: string;
+  /** the archive's sha512 (128 hex digits); exactly one of sha512 and sha256 */
+  sha512?: string;
+  /** the archive's sha256, for projects that publish no sha512 (etcd's SHA256SUMS) */
+  sha256?: string;
   /** release directory, e.g. `/opt/kafka/releases/3.9.0` */
   dest: string;
   /** symlink to `dest`, e.g. `/opt/kafka/current` */
@@ -42,13 +46,19 @@ export interface ArtifactOptions {
 }
 
 export interface ArtifactFact {
-  /** sha512 in `<dest>/.orch-artifact`, null when absent */
+  /** checksum in `<dest>/.orch-artifact` (a sha512, or `sha256:<hex>`), null when absent */
   marker: string | null;
   dest: PathStat | null;
   link: LinkFact;
 }
 
 type Kind = 'tar' | 'zip';
+
+/** A marker's checksum as algorithm and hex (`sha256:<hex>` or a bare sha512; anything else as found). */
+function parseMarker(m: string): { algo: string; hex: string } {
+  const i = m.indexOf(':');
+  return i > 0 ? { algo: m.slice(0, i), hex: m.slice(i + 1) } : { algo: 'sha512', hex: m };
+}
 
 function archiveKind(name: string): Kind {
   if (/\.(tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2?|tar)$/i.test(name)) return 'tar';
@@ -72,14 +82,20 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
   assertAbsolute(o.dest, 'artifact dest');
   if (o.dest === '/' || o.dest.endsWith('/')) throw new Error(`artifact dest must be a directory path without trailing slash, got ${o.dest}`);
   if (o.link !== undefined) assertAbsolute(o.link, 'artifact link');
-  const sha = normaliseSha512(o.sha512);
+  if ((o.sha512 === undefined) === (o.sha256 === undefined)) throw new Error(`artifact ${o.url}: give exactly one of sha512 and sha256`);
+  const digest = o.sha512 !== undefined ? parseDigest(o.sha512) : parseDigest(`sha256:${o.sha256}`);
+  const sha = digest.hex;
+  const algo = digest.algo;
+  /** what the marker holds, and the cache is asked for: a bare sha512 (as always), or sha256:<hex> */
+  const checksum = algo === 'sha512' ? sha : `sha256:${sha}`;
+  const hexLen = sha.length;
   const fileName = artifactFileName(o.url);
   const kind = archiveKind(fileName);
   const strip = o.stripComponents ?? 0;
   if (!Number.isInteger(strip) || strip < 0 || (kind === 'zip' && strip > 1)) {
     throw new Error(`artifact ${fileName}: stripComponents must be ${kind === 'zip' ? '0 or 1 for zip' : 'a non-negative integer'}`);
   }
-  const entry = { url: o.url, sha512: sha, cacheDir: o.cacheDir ?? defaultCacheDir(), path: o.localPath };
+  const entry = { url: o.url, checksum, cacheDir: o.cacheDir ?? defaultCacheDir(), path: o.localPath };
   const remote = `/var/tmp/.orch-artifact-${sha.slice(0, 16)}-${randomBytes(4).toString('hex')}-${fileName}`;
   const d = q(o.dest);
   const markerPath = q(posix.join(o.dest, ARTIFACT_MARKER));
@@ -107,7 +123,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
     },
   };
 
-  const needsUnpack = (f: ArtifactFact) => f.marker !== sha || !f.dest || f.dest.type !== 'directory';
+  const needsUnpack = (f: ArtifactFact) => f.marker !== checksum || !f.dest || f.dest.type !== 'directory';
   const owner = o.owner !== undefined || o.group !== undefined ? { owner: o.owner, group: o.group } : null;
   const chown = owner
     ? o.owner !== undefined && o.group !== undefined
@@ -125,8 +141,8 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
         : `unzip -q "$f" -d "$d/x"`;
     const lines = [
       `f=${q(remote)}`,
-      `s=$(sha512sum <"$f" | cut -c1-128)`,
-      `if [ "$s" != ${sha} ]; then rm -f "$f"; printf '%s%s\\n' ${q(`orch: ${fileName}: sha512 mismatch on the host: expected ${sha}, got `)} "$s" >&2; exit 1; fi`,
+      `s=$(${algo}sum <"$f" | cut -c1-${hexLen})`,
+      `if [ "$s" != ${sha} ]; then rm -f "$f"; printf '%s%s\\n' ${q(`orch: ${fileName}: ${algo} mismatch on the host: expected ${sha}, got `)} "$s" >&2; exit 1; fi`,
       `mkdir -p ${q(parent)}`,
       `d=$(mktemp -d ${q(`${parent === '/' ? '' : parent}/.orch.XXXXXX`)})`,
       `mkdir "$d/x"`,
@@ -139,7 +155,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
         `if [ "$n" != 1 ] || [ ! -d "$r" ]; then rm -rf "$d" "$f"; printf '%s\\n' ${q(`orch: ${fileName}: stripComponents 1 needs a single top-level directory`)} >&2; exit 1; fi`,
       );
     } else lines.push(`r="$d/x"`);
-    lines.push(`printf '%s\\n' ${sha} ${q(o.url)} >"$r"/${ARTIFACT_MARKER}`);
+    lines.push(`printf '%s\\n' ${checksum} ${q(o.url)} >"$r"/${ARTIFACT_MARKER}`);
     if (chown) lines.push(`${chown} "$r"`);
     lines.push(
       `if [ -e ${d} ] || [ -L ${d} ]; then mv -fT ${d} "$d/old"; fi`,
@@ -157,7 +173,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
       const reasons: string[] = [];
       const script: string[] = [];
       if (needsUnpack(f)) {
-        if (!f.dest) reasons.push(`download ${fileName} (sha512 ${sha.slice(0, 12)}..) and unpack`);
+        if (!f.dest) reasons.push(`download ${fileName} (${algo} ${sha.slice(0, 12)}..) and unpack`);
         else if (f.dest.type !== 'directory') {
           return {
             status: 'change',
@@ -165,8 +181,9 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
             script: failScript(`${o.dest} is a ${f.dest.type}, not a directory`),
           };
         } else {
-          const found = f.marker ? `sha512 ${f.marker.slice(0, 12)}..` : 'no marker';
-          reasons.push(`${o.dest} has ${found}: replace with ${fileName} (sha512 ${sha.slice(0, 12)}..)`);
+          const m = f.marker ? parseMarker(f.marker) : null;
+          const found = m ? `${m.algo} ${m.hex.slice(0, 12)}..` : 'no marker';
+          reasons.push(`${o.dest} has ${found}: replace with ${fileName} (${algo} ${sha.slice(0, 12)}..)`);
         }
         script.push(unpackScript());
       } else if (owner && f.dest) {
@@ -187,7 +204,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
       if (!reasons.length) {
         return {
           status: 'ok',
-          reason: `${fileName} unpacked (sha512 ${sha.slice(0, 12)}..)${o.link !== undefined ? `, ${o.link} -> ${o.dest}` : ''}`,
+          reason: `${fileName} unpacked (${algo} ${sha.slice(0, 12)}..)${o.link !== undefined ? `, ${o.link} -> ${o.dest}` : ''}`,
         };
       }
       return { status: 'change', reason: reasons.join(', '), script: script.join('\n') };
@@ -199,7 +216,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
       return [{ local, remote, mode: 0o600 }];
     },
     async prepare() {
-      if (!entry.path) entry.path = await ensureCached(entry.url, entry.sha512, entry.cacheDir);
+      if (!entry.path) entry.path = await ensureCached(entry.url, entry.checksum, entry.cacheDir);
     },
   };
   return op;

@@ -21,26 +21,48 @@ describe('artifact catalogue', () => {
     expect(releases('kafka').map((r) => r.version)).toEqual(['3.9.0', '3.6.1']);
   });
 
-  it('every entry is consistent: 128 hex digits, file name = last path segment = top dir + extension, unique', () => {
+  it('has etcd 3.5.16 from its GitHub release per architecture, pinned by the sha256 etcd publishes (no sha512)', () => {
+    const e = release('etcd', '3.5.16', 'amd64');
+    expect(e).toMatchObject({ service: 'etcd', version: '3.5.16', arch: 'amd64', fileName: 'etcd-v3.5.16-linux-amd64.tar.gz', topDir: 'etcd-v3.5.16-linux-amd64' });
+    expect(officialUrl(e)).toBe('https://github.com/etcd-io/etcd/releases/download/v3.5.16/etcd-v3.5.16-linux-amd64.tar.gz');
+    expect(e.sha256).toBe('b414b27a5ad05f7cb01395c447c85d3227e3fb1c176e51757a283b817f645ccc');
+    expect(e.sha512).toBeUndefined();
+    expect(artifactSource(e)).toEqual({ url: officialUrl(e), sha256: e.sha256, fileName: e.fileName });
+    // a mirror keeps GitHub's path; a test build's sha512 replaces the pinned sha256
+    expect(artifactSource(e, { mirror: 'http://127.0.0.1:1/', sha512: 'cd'.repeat(64) })).toEqual({
+      url: 'http://127.0.0.1:1/v3.5.16/etcd-v3.5.16-linux-amd64.tar.gz',
+      sha512: 'cd'.repeat(64),
+      fileName: e.fileName,
+    });
+    expect(releases('etcd').map((r) => r.arch)).toEqual(['amd64', 'arm64', 'ppc64le']);
+    expect(() => release('etcd', '3.5.16', 's390x')).toThrow('no release etcd 3.5.16 for architecture s390x in the artifact catalogue (architectures: amd64, arm64, ppc64le)');
+    expect(() => release('etcd', '3.5.16')).toThrow(/for an unnamed architecture/);
+    expect(() => release('etcd', '3.5.15', 'amd64')).toThrow('no release etcd 3.5.15 in the artifact catalogue (known: 3.5.16)');
+  });
+
+  it('every entry is consistent: a sha512 (128 hex) or a sha256 (64 hex), file name = last path segment = top dir + extension, unique', () => {
     const seen = new Set<string>();
     for (const r of releases()) {
-      expect(r.sha512).toMatch(/^[0-9a-f]{128}$/);
+      if (r.sha512 !== undefined) {
+        expect(r.sha512).toMatch(/^[0-9a-f]{128}$/);
+        expect(r.sha256).toBeUndefined();
+      } else expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(artifactFileName(officialUrl(r))).toBe(r.fileName);
       expect(r.path.endsWith(`/${r.fileName}`)).toBe(true);
       expect(r.fileName.startsWith(r.topDir)).toBe(true);
       expect(r.base).toMatch(/^https:\/\/.*\/$/);
       expect(r.checksumSource).not.toBe('');
-      const key = `${r.service} ${r.version}`;
+      const key = `${r.service} ${r.version} ${r.arch ?? ''}`;
       expect(seen.has(key)).toBe(false);
       seen.add(key);
     }
-    // no two releases share a sha512 (a copy-paste slip would)
-    expect(new Set(releases().map((r) => r.sha512)).size).toBe(releases().length);
+    // no two releases share a checksum (a copy-paste slip would)
+    expect(new Set(releases().map((r) => r.sha512 ?? r.sha256)).size).toBe(releases().length);
   });
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: kafka\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, kafka\)/);
   });
 });
 

@@ -10,6 +10,7 @@ import type { Plan } from '../../src/ops/types.js';
 import { apply, gather, sh, tmp } from './ops-harness.js';
 
 const sha512 = (b: Buffer) => createHash('sha512').update(b).digest('hex');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let fixtures: string;
 let tgz: Buffer;
@@ -122,6 +123,34 @@ describe('artifact op', () => {
     expect(() => artifact({ url: 'http://x/a.rar', sha512: sha, dest: '/opt/a' })).toThrow(/unsupported archive/);
     expect(() => artifact({ url: 'http://x/a.zip', sha512: sha, dest: '/opt/a', stripComponents: 2 })).toThrow(/0 or 1/);
     expect(() => artifact({ url: 'http://x/a.tgz', sha512: 'x', dest: '/opt/a' })).toThrow(/sha512/);
+    expect(() => artifact({ url: 'http://x/a.tgz', sha256: 'x', dest: '/opt/a' })).toThrow(/invalid sha256/);
+    expect(() => artifact({ url: 'http://x/a.tgz', dest: '/opt/a' })).toThrow(/exactly one of sha512 and sha256/);
+    expect(() => artifact({ url: 'http://x/a.tgz', sha512: sha, sha256: sha256(tgz), dest: '/opt/a' })).toThrow(/exactly one/);
+  });
+
+  it('a release pinned by its sha256 (etcd publishes no sha512): cached, verified on the host with sha256sum, marked sha256:<hex>', async () => {
+    const root = tmp('orch-art-host-');
+    const cache = tmp('orch-cache-');
+    const dest = join(root, 'etcd');
+    const url = `${base}/dl/kafka_2.13-3.9.0.tgz`;
+    const op = artifact({ url, sha256: sha256(tgz), dest, stripComponents: 1, cacheDir: cache });
+    const first = op.plan(gather(op.fact!));
+    expect(first.reason).toBe(`download kafka_2.13-3.9.0.tgz (sha256 ${sha256(tgz).slice(0, 12)}..) and unpack`);
+    expect(first.status === 'change' && first.script).toContain('sha256sum <"$f" | cut -c1-64');
+    await prepareArtifacts([op]);
+    expect(existsSync(cachedPath(url, `sha256:${sha256(tgz)}`, cache))).toBe(true);
+    expect(runApply(op, first).code).toBe(0);
+    expect(readFileSync(join(dest, ARTIFACT_MARKER), 'utf8').split('\n')[0]).toBe(`sha256:${sha256(tgz)}`);
+    expect(op.plan(gather(op.fact!))).toEqual({ status: 'ok', reason: `kafka_2.13-3.9.0.tgz unpacked (sha256 ${sha256(tgz).slice(0, 12)}..)` });
+    // the same archive pinned by its sha512 is another artifact: replaced, naming both checksums
+    const by512 = artifact({ url, sha512: sha512(tgz), dest, stripComponents: 1, cacheDir: cache });
+    expect(by512.plan(gather(by512.fact!)).reason).toBe(
+      `${dest} has sha256 ${sha256(tgz).slice(0, 12)}..: replace with kafka_2.13-3.9.0.tgz (sha512 ${sha512(tgz).slice(0, 12)}..)`,
+    );
+    // a wrong sha256 fails the download, naming both
+    const wrong = 'ab'.repeat(32);
+    await expect(ensureCached(url, `sha256:${wrong}`, tmp('orch-cache-'))).rejects.toThrow(`sha256 mismatch for ${url}: expected ${wrong}, got ${sha256(tgz)}`);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('tgz: download, push, unpack with strip, link, owner; idempotent; new release switches the link', async () => {
