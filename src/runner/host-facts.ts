@@ -15,12 +15,12 @@ export const CGROUP_LIMITS = `_orch_walk() { # root path files...: prints KEY=va
   _orch_root=$1; _orch_d=$1$2; shift 2
   while :; do
     for _orch_f in "$@"; do
-      if [ -r "$_orch_d/\${_orch_f#*:}" ]; then echo "\${_orch_f%%:*}=$(cat "$_orch_d/\${_orch_f#*:}")"; fi
+      if [ -r "$_orch_d/\${_orch_f#*:}" ] && read -r _orch_v < "$_orch_d/\${_orch_f#*:}"; then echo "\${_orch_f%%:*}=$_orch_v"; fi
     done
     case $_orch_d in "$_orch_root"/*) _orch_d=\${_orch_d%/*} ;; *) break ;; esac
   done
 }
-_orch_p=$(sed -n 's/^0:://p' /proc/1/cgroup 2>/dev/null)
+_orch_p=; while IFS= read -r _orch_l; do case $_orch_l in 0::*) _orch_p=\${_orch_l#0::} ;; esac; done < /proc/1/cgroup 2>/dev/null
 _orch_walk /sys/fs/cgroup "\${_orch_p%/}" cg2_mem:memory.max cg2_cpu:cpu.max
 if [ -d /sys/fs/cgroup/memory ]; then
   _orch_p=$(sed -n 's/^[0-9]*:\\([^:]*,\\)\\{0,1\\}memory\\(,[^:]*\\)\\{0,1\\}://p' /proc/1/cgroup 2>/dev/null)
@@ -32,6 +32,7 @@ if [ -d /sys/fs/cgroup/cpu ]; then
 fi
 `;
 
+/** Shell builtins (`read`, `case`) where a process is not needed: the script runs on every host at every run. */
 export const HOST_FACTS_SCRIPT = `export LC_ALL=C
 . /etc/os-release 2>/dev/null
 echo "id=\${ID:-unknown}"
@@ -41,9 +42,9 @@ echo "arch=$(uname -m)"
 echo "user=$(id -un)"
 echo "uid=$(id -u)"
 echo "cpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)"
-echo "mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)"
-${CGROUP_LIMITS}echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"
-[ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && echo systemd=1 || echo systemd=0
+while read -r _orch_k _orch_v _orch_r; do if [ "$_orch_k" = MemTotal: ]; then echo "mem_kb=$_orch_v"; break; fi; done < /proc/meminfo 2>/dev/null
+${CGROUP_LIMITS}if read -r _orch_v < /proc/sys/kernel/hostname 2>/dev/null; then echo "hostname=$_orch_v"; else echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"; fi
+_orch_v=; read -r _orch_v < /proc/1/comm 2>/dev/null; [ "$_orch_v" = systemd ] && echo systemd=1 || echo systemd=0
 if [ -f /.dockerenv ] || [ -f /run/.containerenv ] || grep -qa container= /proc/1/environ 2>/dev/null; then echo container=1; else echo container=0; fi
 `;
 
