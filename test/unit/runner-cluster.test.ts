@@ -11,43 +11,15 @@ import { runPlan } from '../../src/runner/run.js';
 import { prepareHostPhase, healthScript, rolledBy, defaultGuess } from '../../src/runner/host-phase.js';
 import { localConnection } from '../../src/transport/local.js';
 import type { Connection } from '../../src/transport/types.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
 import { q } from '../../src/ops/quote.js';
 import { defineRole, type RoleDefinition } from '../../src/role/define.js';
 import type { RunPlan } from '../../src/playbook/plan.js';
 import type { RunEvent } from '../../src/report/events.js';
-import type { Inventory } from '../../src/inventory/types.js';
+import { fileOp, testPlan } from './runner-harness.js';
 import { Profile } from '../../src/runner/profile.js';
 
-function fileOp(path: string, content: string, notify?: string[]): Operation<string | null> {
-  return {
-    kind: 'file',
-    name: path,
-    notify,
-    fact: { key: `cat:${path}`, command: `cat ${q(path)}`, parse: (out, code) => (code === 0 ? out : null) },
-    plan(cur): Plan {
-      if (cur === content) return { status: 'ok', reason: 'content matches' };
-      return { status: 'change', reason: cur === null ? 'file is missing' : 'content differs', script: `printf '%s' ${q(content)} > ${q(path)}` };
-    },
-  };
-}
-
-function planOf(hosts: string[], role: RoleDefinition, groups: string[] = ['all', 'members'], hostVars: Record<string, Record<string, unknown>> = {}): RunPlan {
-  const inventory: Inventory = { source: 'test', hosts: new Map(hosts.map((h) => [h, { name: h, vars: [], groups }])), groups: new Map() };
-  return {
-    playbook: { file: 'test.yml', phases: [] },
-    inventory,
-    phases: [{ phase: { name: 'cluster', index: 1, hosts: 'all', roles: [], tags: [] }, hosts: hosts.map((h) => ({ name: h, roles: [{ name: role.name, def: role, vars: {} }] })) }],
-    hostVars: new Map(hosts.map((h) => [h, hostVars[h] ?? {}])),
-    hostRoles: new Map(),
-    origins: new Map(),
-    connections: new Map(),
-    roles: new Map(),
-    secretValues: new Set(),
-    secretKeys: new Set(),
-    warnings: [],
-  };
-}
+const planOf = (hosts: string[], role: RoleDefinition, groups: string[] = ['all', 'members'], hostVars: Record<string, Record<string, unknown>> = {}): RunPlan =>
+  testPlan(hosts, [{ name: 'cluster', role }], { groups, hostVars });
 
 const recapOf = (events: RunEvent[]) => events.find((e) => e.type === 'recap') as Extract<RunEvent, { type: 'recap' }>;
 const failedHosts = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: 'host-failed' }> => e.type === 'host-failed');

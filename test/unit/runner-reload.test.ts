@@ -10,45 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { runPlan } from '../../src/runner/run.js';
 import { handlerTitle, restartScript } from '../../src/runner/host-phase.js';
 import { localConnection } from '../../src/transport/local.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
+import type { Operation } from '../../src/ops/types.js';
 import { q } from '../../src/ops/quote.js';
-import { defineRole } from '../../src/role/define.js';
 import type { RunPlan } from '../../src/playbook/plan.js';
 import type { RunEvent } from '../../src/report/events.js';
-import type { Inventory } from '../../src/inventory/types.js';
+import { fileOp, testPlan } from './runner-harness.js';
 
-function fileOp(path: string, content: string, notify: string[]): Operation<string | null> {
-  return {
-    kind: 'file',
-    name: path,
-    notify,
-    fact: { key: `cat:${path}`, command: `cat ${q(path)}`, parse: (out, code) => (code === 0 ? out : null) },
-    plan: (cur): Plan =>
-      cur === content ? { status: 'ok', reason: 'content matches' } : { status: 'change', reason: 'content differs', script: `printf '%s' ${q(content)} > ${q(path)}` },
-  };
-}
-
-function planFor(ops: () => Operation<any>[]): RunPlan {
-  const inventory: Inventory = { source: 'test', hosts: new Map([['a', { name: 'a', vars: [], groups: ['all'] }]]), groups: new Map() };
-  return {
-    playbook: { file: 'test.yml', phases: [] },
-    inventory,
-    phases: [
-      {
-        phase: { name: 'p', index: 1, hosts: 'all', roles: [], tags: [] },
-        hosts: [{ name: 'a', roles: [{ name: 'r', def: defineRole({ name: 'r', description: 'test', vars: {}, operations: ops }), vars: {} }] }],
-      },
-    ],
-    hostVars: new Map([['a', {}]]),
-    hostRoles: new Map(),
-    origins: new Map(),
-    connections: new Map(),
-    roles: new Map(),
-    secretValues: new Set(),
-    secretKeys: new Set(),
-    warnings: [],
-  } as RunPlan;
-}
+const planFor = (ops: () => Operation<any>[]): RunPlan => testPlan(['a'], [{ name: 'p', ops }]);
 
 describe('reload handlers', () => {
   it('reload:NAME runs systemctl reload NAME; a plain name restarts', () => {

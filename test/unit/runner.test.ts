@@ -9,23 +9,8 @@ import { UnreachableError } from '../../src/transport/types.js';
 import type { Operation, Plan } from '../../src/ops/types.js';
 import { q } from '../../src/ops/quote.js';
 import { defineRole } from '../../src/role/define.js';
-import type { RunPlan } from '../../src/playbook/plan.js';
 import type { RunEvent } from '../../src/report/events.js';
-import type { Inventory } from '../../src/inventory/types.js';
-
-/** a minimal file op: content only */
-function fileOp(path: string, content: string, notify?: string[]): Operation<string | null> {
-  return {
-    kind: 'file',
-    name: path,
-    notify,
-    fact: { key: `cat:${path}`, command: `cat ${q(path)}`, parse: (out, code) => (code === 0 ? out : null) },
-    plan(cur): Plan {
-      if (cur === content) return { status: 'ok', reason: 'content matches' };
-      return { status: 'change', reason: cur === null ? 'file is missing' : 'content differs', script: `printf '%s' ${q(content)} > ${q(path)}` };
-    },
-  };
-}
+import { fileOp, testPlan } from './runner-harness.js';
 
 function failingOp(): Operation<null> {
   return { kind: 'command', name: 'fails', fact: null, plan: () => ({ status: 'change', reason: 'always', script: 'echo boom >&2; exit 7' }) };
@@ -39,28 +24,7 @@ function counting(conn: Connection) {
   };
 }
 
-function planFor(hosts: string[], phases: Array<{ name: string; ops: (host: string) => Operation<any>[]; maxFail?: number }>): RunPlan {
-  const inventory: Inventory = { source: 'test', hosts: new Map(hosts.map((h) => [h, { name: h, vars: [], groups: ['all'] }])), groups: new Map() };
-  return {
-    playbook: { file: 'test.yml', phases: [] },
-    inventory,
-    phases: phases.map((p, i) => ({
-      phase: { name: p.name, index: i + 1, hosts: 'all', roles: [], tags: [], maxFailPercentage: p.maxFail },
-      hosts: hosts.map((h) => ({
-        name: h,
-        roles: [{ name: `r${i}`, def: defineRole({ name: `r${i}`, description: 'test', vars: {}, operations: () => p.ops(h) }), vars: {} }],
-      })),
-    })),
-    hostVars: new Map(hosts.map((h) => [h, {}])),
-    hostRoles: new Map(),
-    origins: new Map(),
-    connections: new Map(),
-    roles: new Map(),
-    secretValues: new Set(),
-    secretKeys: new Set(),
-    warnings: [],
-  };
-}
+const planFor = (hosts: string[], phases: Array<{ name: string; ops: (host: string) => Operation<any>[]; maxFail?: number }>) => testPlan(hosts, phases);
 
 describe('runner', () => {
   it('converges in one facts and one apply round trip per host and phase, then changes nothing', async () => {
