@@ -7,7 +7,7 @@
  */
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
-import { ops } from '../../src/ops/index.js';
+import { ops, q } from '../../src/ops/index.js';
 import { SENTINEL_CONF, SENTINEL_SERVICE, sentinelApply, sentinelCheck, sentinelPackage, sharedVars, type SentinelSettings } from '../redis/render.js';
 
 export default defineRole({
@@ -48,7 +48,13 @@ export default defineRole({
     return [
       ops.packages({ names: [sentinelPackage(host.facts)], osFamily: host.facts.osFamily }),
       // Sentinel rewrites the port line in place as it is: the one line of its file orch keeps
-      ops.lineInFile({ path: SENTINEL_CONF, regexp: '^port ', line: `port ${vars.redis_sentinel_port}`, notify: [SENTINEL_SERVICE] }),
+      // a command, not lineInFile: the file comes with the package, installed in this same apply
+      ops.command({
+        name: `redis-sentinel: ${SENTINEL_CONF} has port ${vars.redis_sentinel_port}`,
+        run: `sed -i 's/^port .*/port ${vars.redis_sentinel_port}/' ${q(SENTINEL_CONF)}`,
+        unless: `grep -qx 'port ${vars.redis_sentinel_port}' ${q(SENTINEL_CONF)}`,
+        notify: [SENTINEL_SERVICE],
+      }),
       ops.service({ name: SENTINEL_SERVICE, enabled: true, state: 'started' }),
       ops.waitForPort({ port: vars.redis_sentinel_port, timeoutS: 30 }),
       ops.command({

@@ -8,7 +8,7 @@
  */
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
-import { ops } from '../../src/ops/index.js';
+import { ops, q } from '../../src/ops/index.js';
 import {
   INCLUDE_LINE,
   ORCH_CONF,
@@ -57,7 +57,13 @@ export default defineRole({
     return [
       ops.packages({ names: [redisPackage(host.facts)], osFamily: host.facts.osFamily }),
       ops.file({ path: ORCH_CONF, content: renderOrchConf(settings), owner: 'root', group: 'redis', mode: 0o640, secret: true, notify: [svc] }),
-      ops.lineInFile({ path: REDIS_CONF, regexp: `^include ${ORCH_CONF.replace(/\./g, '\\.')}$`, line: INCLUDE_LINE, notify: [svc] }),
+      // a command, not lineInFile: the file comes with the package, installed in this same apply
+      ops.command({
+        name: `redis: ${REDIS_CONF} ends with ${INCLUDE_LINE}`,
+        run: `printf '\\n%s\\n' ${q(INCLUDE_LINE)} >> ${q(REDIS_CONF)}`,
+        unless: `grep -qxF ${q(INCLUDE_LINE)} ${q(REDIS_CONF)}`,
+        notify: [svc],
+      }),
       ops.service({ name: svc, enabled: true, state: 'started' }),
       ops.waitForPort({ port: vars.redis_port, timeoutS: 30 }),
       ops.command({ name: 'redis: live settings (password, maxmemory) as orch.conf says', run: liveApply(vars.redis_port), unless: liveCheck(settings) }),

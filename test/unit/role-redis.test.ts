@@ -48,7 +48,7 @@ describe('redis role', () => {
     const names = (os: HostFacts['osFamily']) => redis.operations(ctx(redis, 'vm2', os)).map((o) => `${o.kind} ${o.name}`);
     expect(names('debian').slice(1)).toEqual([
       'file /etc/redis/orch.conf',
-      'lineInFile /etc/redis/redis.conf: include /etc/redis/orch.conf',
+      'command redis: /etc/redis/redis.conf ends with include /etc/redis/orch.conf',
       'service redis-server.service',
       'waitForPort 127.0.0.1:6379',
       'command redis: live settings (password, maxmemory) as orch.conf says',
@@ -93,7 +93,7 @@ describe('redis-sentinel role', () => {
   it('monitors the master under its name with quorum 2, asking the other Sentinels first, else VM3', () => {
     const ops = sentinel.operations(ctx(sentinel, 'vm1'));
     expect(ops.map((o) => `${o.kind} ${o.name}`).slice(1)).toEqual([
-      'lineInFile /etc/redis/sentinel.conf: port 26379',
+      'command redis-sentinel: /etc/redis/sentinel.conf has port 26379',
       'service redis-sentinel.service',
       'waitForPort 127.0.0.1:26379',
       'command redis-sentinel: monitor datalyptica (quorum 2)',
