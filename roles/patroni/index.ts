@@ -75,7 +75,7 @@ export default defineRole({
     patroni_namespace: v.str({ default: '/service/', pattern: '^/([A-Za-z0-9_-]+/)*$', doc: 'etcd key prefix of Patroni clusters' }),
     patroni_group: v.str({ default: 'patroni', doc: 'the inventory group of the cluster members' }),
     patroni_etcd_group: v.str({ default: 'etcd', doc: 'the inventory group of the etcd members (the DCS)' }),
-    patroni_etcd_port: v.port({ default: 2379, doc: 'etcd client port' }),
+    patroni_etcd_port: v.port({ default: 2379, doc: "etcd client port (an etcd host's etcd_client_port, where the inventory sets one, wins)" }),
     patroni_restapi_port: v.port({ default: 8008, doc: "Patroni's REST API (health checks, HAProxy, dynamic configuration)" }),
     patroni_port: v.port({ default: 5432, doc: 'PostgreSQL port' }),
     patroni_data_dir: v.str({ default: '', pattern: '^(|/.*)$', doc: 'PostgreSQL data directory (empty: /data/postgresql/<version>/main, on the seed\'s /data/postgresql mount)' }),
@@ -218,7 +218,8 @@ export default defineRole({
       address: host.address,
       restApiPort: vars.patroni_restapi_port,
       pgPort: vars.patroni_port,
-      etcdHosts: group(vars.patroni_etcd_group).map((e) => `${e.address}:${vars.patroni_etcd_port}`),
+      // the etcd role's client port where the inventory sets it for that host
+      etcdHosts: group(vars.patroni_etcd_group).map((e) => `${e.address}:${Number(e.vars.etcd_client_port ?? vars.patroni_etcd_port)}`),
       dcs,
       dataDir,
       binDir: L.binDir,
