@@ -42,7 +42,8 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'data-layer']);
+    expect(plan.phases[2].hosts.map((h) => [h.name, h.roles.map((r) => r.name)])).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
     expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     const vm1 = plan.phases[0].hosts[0].roles[0];
     expect(vm1.name).toBe('common');
@@ -57,7 +58,10 @@ describe('plan: minimal-5vm', () => {
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const reg = new RoleRegistry();
     const p1 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, limit: 'data_plane', fromPhase: '2' });
-    expect(p1.phases.map((p) => [p.phase.name, p.hosts.map((h) => h.name)])).toEqual([['runtimes', ['vm4', 'vm5']]]);
+    expect(p1.phases.map((p) => [p.phase.name, p.hosts.map((h) => h.name)])).toEqual([
+      ['runtimes', ['vm4', 'vm5']],
+      ['data-layer', []],
+    ]);
     const p2 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, phase: 'os-preparation', skipTags: ['common'] });
     expect(p2.phases[0].hosts[0].roles).toEqual([]);
     await expect(buildPlan({ inventory: inv, playbook: pb, registry: reg, phase: 'nope' })).rejects.toThrow(/no such phase/);
