@@ -97,6 +97,33 @@ RELEASES.push(
   etcd('3.5.16', 'ppc64le', '33322806f4a2aa3d4947a4d42ec6a120296535e7f00e2f9d74e515e9386333e0', KUBESPRAY_ETCD),
 );
 
+/** Apache ZooKeeper's binary release (`-bin`: the jars, bin/ scripts and conf/ of the server). */
+function zookeeper(version: string, sha: { sha512?: string; sha256?: string }, checksumSource: string): Release {
+  const topDir = `apache-zookeeper-${version}-bin`;
+  const fileName = `${topDir}.tar.gz`;
+  return {
+    service: 'zookeeper',
+    version,
+    base: APACHE_ARCHIVE,
+    path: `zookeeper/zookeeper-${version}/${fileName}`,
+    fileName,
+    topDir,
+    ...(sha.sha512 ? { sha512: normaliseSha512(sha.sha512) } : { sha256: normaliseSha256(sha.sha256!) }),
+    checksumSource,
+  };
+}
+
+// ZooKeeper 3.8.4, the last 3.8 release (the seeds: 3.8 / 3.7; Kafka 3.6.1 bundles 3.8.3). Apache publishes a
+// sha512 per file, which no source reachable here repeats; the sha256 is pinned instead, as two independent
+// public sources give it (Spack's zookeeper package, and an install script checking its downloads).
+RELEASES.push(
+  zookeeper(
+    '3.8.4',
+    { sha256: '284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187' },
+    "spack/spack zookeeper package.py (version 3.8.4 sha256), and an independent install script's pinned list",
+  ),
+);
+
 /** Every catalogued release, optionally of one service, in catalogue order. */
 export function releases(service?: string): Release[] {
   return RELEASES.filter((r) => service === undefined || r.service === service);

@@ -40,6 +40,13 @@ describe('artifact catalogue', () => {
     expect(() => release('etcd', '3.5.15', 'amd64')).toThrow('no release etcd 3.5.15 in the artifact catalogue (known: 3.5.16)');
   });
 
+  it('has Apache ZooKeeper 3.8.4 (the -bin release) from the Apache archive, pinned by its sha256', () => {
+    const z = release('zookeeper', '3.8.4');
+    expect(officialUrl(z)).toBe('https://archive.apache.org/dist/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz');
+    expect(z).toMatchObject({ topDir: 'apache-zookeeper-3.8.4-bin', sha256: '284cb4675adb64794c63d95bf202d265cebddc0cda86ac86fb0ede8049de9187' });
+    expect(mirrorUrl(z, 'https://mirror.example/apache/')).toBe('https://mirror.example/apache/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz');
+  });
+
   it('every entry is consistent: a sha512 (128 hex) or a sha256 (64 hex), file name = last path segment = top dir + extension, unique', () => {
     const seen = new Set<string>();
     for (const r of releases()) {
@@ -62,7 +69,7 @@ describe('artifact catalogue', () => {
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, kafka\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, kafka, zookeeper\)/);
   });
 });
 
