@@ -293,7 +293,8 @@ describe('plan checks: services not yet automated', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const plan = await buildPlan({ inventory: inv, playbook: loadPlaybook(join(projectRoot, 'playbooks', 'site.yml')), registry: new RoleRegistry() });
     const groups = plan.notAutomated!.map((n) => n.group);
-    expect(groups).toContain('etcd');
+    expect(groups).toContain('superset');
+    expect(groups).not.toContain('etcd'); // the coordination phase deploys it
     expect(groups).not.toContain('control_plane');
     expect(groups).not.toContain('data_plane');
     expect(groups).not.toContain('ungrouped');

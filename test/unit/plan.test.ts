@@ -42,8 +42,9 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'data-layer']);
-    expect(plan.phases[2].hosts.map((h) => [h.name, h.roles.map((r) => r.name)])).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'data-layer']);
+    expect(plan.phases[2].hosts.map((h) => [h.name, h.roles.map((r) => r.name)])).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
+    expect(plan.phases[3].hosts.map((h) => [h.name, h.roles.map((r) => r.name)])).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
     expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     const vm1 = plan.phases[0].hosts[0].roles[0];
     expect(vm1.name).toBe('common');
@@ -60,6 +61,7 @@ describe('plan: minimal-5vm', () => {
     const p1 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, limit: 'data_plane', fromPhase: '2' });
     expect(p1.phases.map((p) => [p.phase.name, p.hosts.map((h) => h.name)])).toEqual([
       ['runtimes', ['vm4', 'vm5']],
+      ['coordination', []],
       ['data-layer', []],
     ]);
     const p2 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, phase: 'os-preparation', skipTags: ['common'] });
