@@ -178,7 +178,17 @@ export default defineRole({
         updateCache: debian && vars.patroni_postgresql_repository === 'pgdg',
       }),
     );
-    if (debian) list.push(ops.service({ name: 'postgresql', enabled: false, state: 'stopped' }));
+    if (debian) {
+      // postgresql-common's umbrella of clusters, enabled by the package: off. Guarded on the package, so that a first
+      // run (facts gathered before the install) disables it right after installing, and a rerun finds it off
+      list.push(
+        ops.command({
+          name: "postgresql.service (postgresql-common's clusters) disabled and stopped",
+          run: 'systemctl disable --now postgresql.service',
+          unless: `dpkg-query -W -f='\${Status}' postgresql-common 2>/dev/null | grep -q 'ok installed' && ! systemctl is-enabled --quiet postgresql.service && ! systemctl is-active --quiet postgresql.service`,
+        }),
+      );
+    }
     if (vars.patroni_install === 'pip') {
       list.push(
         ops.command({

@@ -308,8 +308,9 @@ export function restartNeededOp(o: { socketDir: string; port: number; parameters
         let up = false;
         for (const line of stdout.split('\n')) {
           if (line === 'UP|1') up = true;
-          const m = /^S\|([^|]+)\|(.*)\|([^|]*)\|([^|]+)\|([tf])$/.exec(line);
-          if (m) settings.set(m[1], { setting: m[2], unit: m[3], context: m[4], pending: m[5] === 't' });
+          // text || boolean prints true/false (psql's own display would be t/f)
+          const m = /^S\|([^|]+)\|(.*)\|([^|]*)\|([^|]+)\|(t|f|true|false)$/.exec(line);
+          if (m) settings.set(m[1], { setting: m[2], unit: m[3], context: m[4], pending: m[5].startsWith('t') });
         }
         return { up, settings };
       },

@@ -124,7 +124,7 @@ describe('patroni: install and operations, Debian and RHEL', () => {
       'dir /etc/postgresql-common/createcluster.d',
       'file /etc/postgresql-common/createcluster.d/orch.conf',
       'packages postgresql-15, postgresql-client-15, patroni, python3-etcd, curl',
-      'service postgresql.service',
+      "command postgresql.service (postgresql-common's clusters) disabled and stopped",
       'dir /etc/patroni',
       'file /etc/patroni/config.yml',
       'dir /data/postgresql/15',
@@ -159,7 +159,7 @@ describe('patroni: install and operations, Debian and RHEL', () => {
     const c = ctx('redhat', { patroni_install: 'package' });
     const list = patroni.operations(c);
     expect(list.slice(0, 2).map((o) => `${o.kind} ${o.name}`)).toEqual(['command PGDG yum repository', 'packages postgresql16-server, postgresql16, patroni, patroni-etcd, curl']);
-    expect(list.map((o) => o.name)).not.toContain('postgresql.service');
+    expect(list.map((o) => o.name).join('\n')).not.toContain('postgresql.service');
     const y = yml(c);
     expect(y.postgresql.bin_dir).toBe('/usr/pgsql-16/bin');
     expect(y.postgresql.pgpass).toBe('/var/lib/pgsql/.pgpass_patroni');
@@ -198,13 +198,13 @@ describe('restarts: pg_settings says which parameters need one; rolled member by
   const op = restartNeededOp({ socketDir: '/var/run/postgresql', port: 5432, parameters: { max_connections: 600, shared_buffers: '256MB', work_mem: '8MB' }, handler: RESTART_HANDLER });
   it('a postmaster parameter that differs (units as pg_settings has them) notifies the rolled handler; a sighup one does not', () => {
     expect(op.notify).toEqual(['orch-patroni-restart']);
-    const f = op.fact!.parse('UP|1\nS|max_connections|500||postmaster|f\nS|shared_buffers|32768|8kB|postmaster|f\nS|work_mem|4096|kB|user|f\n', 0);
+    const f = op.fact!.parse('UP|1\nS|max_connections|500||postmaster|false\nS|shared_buffers|32768|8kB|postmaster|false\nS|work_mem|4096|kB|user|false\n', 0);
     const p = op.plan(f) as any;
     expect(p.status).toBe('change');
     expect(p.reason).toBe('max_connections 500 -> 600 (context postmaster): PostgreSQL restarted through Patroni, member by member, leader last');
     const same = op.fact!.parse('UP|1\nS|max_connections|600||postmaster|f\nS|shared_buffers|32768|8kB|postmaster|f\nS|work_mem|4096|kB|user|f\n', 0);
     expect(op.plan(same).status).toBe('ok');
-    const pending = op.fact!.parse('UP|1\nS|max_connections|600||postmaster|f\nS|shared_buffers|32768|8kB|postmaster|t\n', 0);
+    const pending = op.fact!.parse('UP|1\nS|max_connections|600||postmaster|false\nS|shared_buffers|32768|8kB|postmaster|true\n', 0);
     expect((op.plan(pending) as any).reason).toMatch(/^restart pending for shared_buffers/);
     expect(op.plan(op.fact!.parse('', 2)).status).toBe('ok');
   });
