@@ -1,25 +1,4 @@
-/**
- * etcd: the datalyptica seeds' "etcd 3.5.16, 2379/2380, Raft consensus, 3 (all VMs), quorum 2/3" (phase 2,
- * coordination layer, on the control plane), the DCS Patroni keeps its leader lock in.
- *
- * - Source: `etcd_source: release` (default, production): etcd's GitHub release archive for the host's architecture,
- *   official URL + the sha256 pinned in src/artifacts (etcd publishes SHA256SUMS, no sha512), unpacked to
- *   /opt/etcd/releases/<version> with /opt/etcd/current and etcdctl/etcdutl in /usr/local/bin;
- *   `package`: the distribution's (Debian/Ubuntu `etcd-server` + `etcd-client`, 3.4.23 on bookworm; Fedora/EPEL
- *   `etcd`), installed without letting the package start its default one-member cluster.
- * - Members: every host of the inventory group `etcd`, named by the host name (or `etcd_name`), peer and client URLs
- *   from its address; the initial cluster token is a cluster value (generated once, read back from the hosts,
- *   `etcd_initial_cluster_token` to set it).
- * - Configuration: ETCD_* settings in /etc/default/etcd (Debian) or /etc/etcd/etcd.conf (RHEL), a systemd unit of
- *   orch's own (Type=notify, user etcd).
- * - A member whose data dir is empty while the others answer (its data was lost) does not bootstrap a second
- *   cluster: it is removed and added again (`etcdctl member remove` / `member add`) and joins with
- *   initial-cluster-state existing, getting the data from the others; when that cannot be done the run stops naming
- *   the host and the commands to finish by hand.
- * - Health: `etcdctl endpoint health` on every member; config changes restart one member at a time behind it
- *   (and a known leader), the leader last.
- * - Plain HTTP between members and clients (the seeds give no certificates for etcd); firewall with common_firewall.
- */
+/** etcd: see DOC below (also shown by `orch roles show etcd`). */
 import { randomBytes } from 'node:crypto';
 import { artifactSource, release } from '../../src/artifacts/index.js';
 import { ops, q } from '../../src/ops/index.js';
@@ -76,8 +55,32 @@ function clusterMembers(ctx: Pick<OfflineContext<EtcdVars>, 'vars' | 'group'>) {
   return members(ctx.group(ETCD_GROUP), { clientPort: ctx.vars.etcd_client_port, peerPort: ctx.vars.etcd_peer_port });
 }
 
+const DOC = `
+etcd: the datalyptica seeds' "etcd 3.5.16, 2379/2380, Raft consensus, 3 (all VMs), quorum 2/3" (phase 2,
+coordination layer, on the control plane), the DCS Patroni keeps its leader lock in.
+
+- Source: \`etcd_source: release\` (default, production): etcd's GitHub release archive for the host's architecture,
+  official URL + the sha256 pinned in src/artifacts (etcd publishes SHA256SUMS, no sha512), unpacked to
+  /opt/etcd/releases/<version> with /opt/etcd/current and etcdctl/etcdutl in /usr/local/bin;
+  \`package\`: the distribution's (Debian/Ubuntu \`etcd-server\` + \`etcd-client\`, 3.4.23 on bookworm; Fedora/EPEL
+  \`etcd\`), installed without letting the package start its default one-member cluster.
+- Members: every host of the inventory group \`etcd\`, named by the host name (or \`etcd_name\`), peer and client URLs
+  from its address; the initial cluster token is a cluster value (generated once, read back from the hosts,
+  \`etcd_initial_cluster_token\` to set it).
+- Configuration: ETCD_* settings in /etc/default/etcd (Debian) or /etc/etcd/etcd.conf (RHEL), a systemd unit of
+  orch's own (Type=notify, user etcd).
+- A member whose data dir is empty while the others answer (its data was lost) does not bootstrap a second
+  cluster: it is removed and added again (\`etcdctl member remove\` / \`member add\`) and joins with
+  initial-cluster-state existing, getting the data from the others; when that cannot be done the run stops naming
+  the host and the commands to finish by hand.
+- Health: \`etcdctl endpoint health\` on every member; config changes restart one member at a time behind it
+  (and a known leader), the leader last.
+- Plain HTTP between members and clients (the seeds give no certificates for etcd); firewall with common_firewall.
+`;
+
 export default defineRole({
   name: 'etcd',
+  doc: DOC,
   description: 'etcd cluster (3.5.16 release or the distribution package) of the inventory group etcd: bootstrap, re-add a member whose data was lost, health',
   vars,
   validate(ctx) {

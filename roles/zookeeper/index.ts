@@ -1,27 +1,4 @@
-/**
- * zookeeper: Apache ZooKeeper, a single node or an ensemble. The main source is spark-kafka-cluster-aws.md
- * ("Role: zookeeper" and "Service Configuration: Apache Zookeeper"), whose values are the defaults:
- * zookeeper.properties (dataDir /var/lib/zookeeper, clientPort 2181, maxClientCnxns 0, tickTime 2000, initLimit 10,
- * syncLimit 5, autopurge 3 / 1 h), /etc/zookeeper/zookeeper.properties, myid 1, a systemd unit running as `spark`,
- * after network, restarted on failure after 10 s. vps-trio's ClickHouse uses it too (ZooKeeper 3.7, 512 MB).
- *
- * - Source: `zookeeper_source: release` (default, production): Apache's binary release (official URL, pinned
- *   checksum, src/artifacts), unpacked to /opt/zookeeper/releases/<version> with /opt/zookeeper/current; `package`:
- *   Debian/Ubuntu's `zookeeper` (3.8.0 on bookworm), whose jars and /etc/zookeeper/conf/zoo.cfg the unit uses. Not
- *   `zookeeperd`: it only adds a SysV script, which orch's own unit replaces, and starts a server with the example
- *   config on install. RHEL and its rebuilds ship no ZooKeeper package: use the release there.
- * - The seed runs Kafka's bundled copy (/opt/kafka/bin/zookeeper-server-start.sh); this role runs ZooKeeper's own
- *   release (the server class is the same, org.apache.zookeeper.server.quorum.QuorumPeerMain), so that ZooKeeper
- *   does not depend on a Kafka install. Kafka's script defaults to a 512 MB heap: `zookeeper_heap` 512m.
- * - Ensemble: every host of the inventory group `zookeeper`; with more than one, `server.N=host:2888:3888` lines,
- *   N (myid) from each host's `zookeeper_id`, else its `node_id`, checked unique offline. One host: standalone, as
- *   the seed.
- * - Health: the client port listens and `srvr` answers Mode: leader, follower or standalone (the 4lw whitelist
- *   keeps srvr, mntr, ruok and stat, the seed's `echo stat | nc localhost 2181`); config changes restart one server
- *   at a time behind that check, the leader last.
- * - The AdminServer (HTTP, 8080 by default, the seed's Spark master UI port on the same host) is off unless
- *   `zookeeper_admin_port` is set.
- */
+/** zookeeper: see DOC below (also shown by `orch roles show zookeeper`). */
 import { artifactSource, release } from '../../src/artifacts/index.js';
 import { ops } from '../../src/ops/index.js';
 import type { Operation } from '../../src/ops/types.js';
@@ -88,8 +65,34 @@ function ensemble(ctx: Pick<OfflineContext<ZkVars>, 'vars' | 'group'>) {
   return servers(ctx.group(ZK_GROUP), { peerPort: ctx.vars.zookeeper_peer_port, electionPort: ctx.vars.zookeeper_election_port });
 }
 
+const DOC = `
+zookeeper: Apache ZooKeeper, a single node or an ensemble. The main source is spark-kafka-cluster-aws.md
+("Role: zookeeper" and "Service Configuration: Apache Zookeeper"), whose values are the defaults:
+zookeeper.properties (dataDir /var/lib/zookeeper, clientPort 2181, maxClientCnxns 0, tickTime 2000, initLimit 10,
+syncLimit 5, autopurge 3 / 1 h), /etc/zookeeper/zookeeper.properties, myid 1, a systemd unit running as \`spark\`,
+after network, restarted on failure after 10 s. vps-trio's ClickHouse uses it too (ZooKeeper 3.7, 512 MB).
+
+- Source: \`zookeeper_source: release\` (default, production): Apache's binary release (official URL, pinned
+  checksum, src/artifacts), unpacked to /opt/zookeeper/releases/<version> with /opt/zookeeper/current; \`package\`:
+  Debian/Ubuntu's \`zookeeper\` (3.8.0 on bookworm), whose jars and /etc/zookeeper/conf/zoo.cfg the unit uses. Not
+  \`zookeeperd\`: it only adds a SysV script, which orch's own unit replaces, and starts a server with the example
+  config on install. RHEL and its rebuilds ship no ZooKeeper package: use the release there.
+- The seed runs Kafka's bundled copy (/opt/kafka/bin/zookeeper-server-start.sh); this role runs ZooKeeper's own
+  release (the server class is the same, org.apache.zookeeper.server.quorum.QuorumPeerMain), so that ZooKeeper
+  does not depend on a Kafka install. Kafka's script defaults to a 512 MB heap: \`zookeeper_heap\` 512m.
+- Ensemble: every host of the inventory group \`zookeeper\`; with more than one, \`server.N=host:2888:3888\` lines,
+  N (myid) from each host's \`zookeeper_id\`, else its \`node_id\`, checked unique offline. One host: standalone, as
+  the seed.
+- Health: the client port listens and \`srvr\` answers Mode: leader, follower or standalone (the 4lw whitelist
+  keeps srvr, mntr, ruok and stat, the seed's \`echo stat | nc localhost 2181\`); config changes restart one server
+  at a time behind that check, the leader last.
+- The AdminServer (HTTP, 8080 by default, the seed's Spark master UI port on the same host) is off unless
+  \`zookeeper_admin_port\` is set.
+`;
+
 export default defineRole({
   name: 'zookeeper',
+  doc: DOC,
   description: 'Apache ZooKeeper (release or Debian package), single node or the ensemble of group zookeeper: config, myid, unit, srvr health, rolling restarts',
   dependsOn: ['java'],
   vars,

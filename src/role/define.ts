@@ -81,6 +81,8 @@ export type OfflineContext<V> = Omit<RoleContext<V>, 'host' | 'exported' | 'clus
 export interface RoleDefinition<T extends VarTable = VarTable> {
   name: string;
   description: string;
+  /** what the role does, in a few lines: its seed, sources, layout and behaviour (shown by `orch roles show`) */
+  doc?: string;
   /** roles that must have run on the same host first (same or an earlier phase) */
   dependsOn?: string[];
   vars: T;

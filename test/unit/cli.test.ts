@@ -54,6 +54,15 @@ describe('orch CLI exit codes', () => {
     expect(out).toMatch(/common_timezone {2}\(string matching .*; default "UTC"\)\n {6}time zone/);
   });
 
+  it("roles show prints a role's doc, indented, before its variables", async () => {
+    expect(await main(['roles', 'show', 'zookeeper'])).toBe(0);
+    expect(out).toMatch(/^zookeeper: Apache ZooKeeper .*\ndepends on: java\n\n {2}zookeeper: Apache ZooKeeper, a single node or an ensemble\. The main source is spark-kafka-cluster-aws\.md\n/);
+    expect(out).toContain('\n  - Health: the client port listens and `srvr` answers');
+    expect(out.indexOf('- Health')).toBeLessThan(out.indexOf('variables:'));
+    expect(await main(['roles', 'show', 'etcd'])).toBe(0);
+    expect(out).toContain('is removed and added again (`etcdctl member remove` / `member add`)');
+  });
+
   it('--help documents the exit codes', async () => {
     expect(await main(['--help'])).toBe(0);
     expect(out).toContain('4  bad input');

@@ -19,6 +19,7 @@ export async function rolesShow(name: string): Promise<number> {
   const r = await reg.load(name);
   const out = [`${r.name}: ${r.description}`];
   if (r.dependsOn?.length) out.push(`depends on: ${r.dependsOn.join(', ')}`);
+  if (r.doc) out.push('', ...r.doc.trim().split('\n').map((l) => `  ${l}`.trimEnd()));
   out.push('', 'variables:');
   for (const [k, s] of Object.entries(r.vars)) {
     const type = describeType(s.schema);
