@@ -8,7 +8,7 @@
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { ops, q } from '../../src/ops/index.js';
-import { SENTINEL_CONF, SENTINEL_SERVICE, sentinelApply, sentinelCheck, sentinelPackage, sharedVars, type SentinelSettings } from '../redis/render.js';
+import { SENTINEL_CONF, containerDropIn, SENTINEL_SERVICE, sentinelApply, sentinelCheck, sentinelPackage, sharedVars, type SentinelSettings } from '../redis/render.js';
 
 export default defineRole({
   name: 'redis-sentinel',
@@ -46,6 +46,7 @@ export default defineRole({
     const master = group(vars.redis_group).find((m) => m.name === vars.redis_master_host);
     const others = group(vars.redis_sentinel_group).filter((h) => h.name !== host.name).map((h) => h.address);
     return [
+      ...(host.facts.container ? containerDropIn(SENTINEL_SERVICE) : []),
       ops.packages({ names: [sentinelPackage(host.facts)], osFamily: host.facts.osFamily }),
       // Sentinel rewrites the port line in place as it is: the one line of its file orch keeps
       // a command, not lineInFile: the file comes with the package, installed in this same apply

@@ -11,6 +11,7 @@ import { v } from '../../src/role/vars.js';
 import { ops, q } from '../../src/ops/index.js';
 import {
   INCLUDE_LINE,
+  containerDropIn,
   ORCH_CONF,
   REDIS_CONF,
   layoutApply,
@@ -55,6 +56,7 @@ export default defineRole({
     const iAmMaster = host.name === vars.redis_master_host;
     const layout = { port: vars.redis_port, master: iAmMaster ? null : (master?.address ?? vars.redis_master_host), sentinels, sentinelPort: vars.redis_sentinel_port, name: vars.redis_sentinel_master_name };
     return [
+      ...(host.facts.container ? containerDropIn(svc) : []),
       ops.packages({ names: [redisPackage(host.facts)], osFamily: host.facts.osFamily }),
       ops.file({ path: ORCH_CONF, content: renderOrchConf(settings), owner: 'root', group: 'redis', mode: 0o640, secret: true, notify: [svc] }),
       // a command, not lineInFile: the file comes with the package, installed in this same apply

@@ -20,6 +20,10 @@ import type { HostFacts } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { q } from '../../src/ops/quote.js';
 import { sha256 } from '../../src/ops/write.js';
+import { DAEMON_RELOAD, ops, type FileFact, type Operation } from '../../src/ops/index.js';
+
+const file = ops.file;
+const dir_ = ops.dir;
 
 export type Family = Pick<HostFacts, 'osFamily'>;
 
@@ -198,4 +202,24 @@ export function sentinelApply(s: SentinelSettings, o: { sentinels: string[]; ini
     `r=$(printf 'SENTINEL SET %s quorum %s down-after-milliseconds %s failover-timeout %s parallel-syncs %s auth-pass %s\\n' ${q(s.name)} ${s.quorum} ${s.downAfterMs} ${s.failoverTimeoutMs} ${s.parallelSyncs} ${q(s.password)} | timeout 5 redis-cli -p ${s.port})`,
     '[ "$r" = OK ] || { echo "SENTINEL SET: $r" >&2; exit 1; }',
   ].join('\n');
+}
+
+/**
+ * Inside a container (the simulated hosts) systemd cannot set up the user namespace of Debian's hardened units
+ * (`PrivateUsers=true`: "Failed to set up user namespacing", status 217/USER): a drop-in turns that one setting
+ * off there, and only there. On a VM the package's unit is kept as it is.
+ */
+export function containerDropIn(service: string): Operation<FileFact>[] {
+  const dir = `/etc/systemd/system/${service}.service.d`;
+  const f = file({
+    path: `${dir}/orch-container.conf`,
+    content: '# Managed by orch: inside a container systemd cannot set up the user namespace of PrivateUsers=true\n[Service]\nPrivateUsers=false\n',
+    owner: 'root',
+    group: 'root',
+    mode: 0o644,
+  });
+  return [
+    dir_({ path: dir, owner: 'root', group: 'root', mode: 0o755 }) as Operation<FileFact>,
+    { ...f, plan: (fact: FileFact) => { const p = f.plan(fact); return p.status === 'change' ? { ...p, pending: [DAEMON_RELOAD] } : p; } },
+  ];
 }

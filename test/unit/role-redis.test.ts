@@ -120,3 +120,18 @@ describe('redis-sentinel role', () => {
     ]);
   });
 });
+
+describe('inside a container', () => {
+  it("a drop-in turns off PrivateUsers (systemd cannot set up the user namespace there), with a daemon-reload; not on a VM", () => {
+    const c = { ...ctx(redis, 'vm2'), host: { ...ctx(redis, 'vm2').host, facts: { ...facts('debian'), container: true } } } as RoleContext<any>;
+    const ops = redis.operations(c);
+    expect(ops.slice(0, 2).map((o) => o.name)).toEqual(['/etc/systemd/system/redis-server.service.d', '/etc/systemd/system/redis-server.service.d/orch-container.conf']);
+    const p = ops[1].plan({ stat: null, sha256: null } as never) as { diff: { after: string }; pending: Array<{ key: string }> };
+    expect(p.diff.after).toContain('[Service]\nPrivateUsers=false\n');
+    expect(p.pending.map((a) => a.key)).toEqual(['daemon-reload']);
+    expect(sentinel.operations({ ...c, vars: { ...c.vars, ...Object.fromEntries(Object.entries(sentinel.vars).filter(([k]) => !(k in c.vars)).map(([k, s]) => [k, s.default])) } } as RoleContext<any>)[1].name).toBe(
+      '/etc/systemd/system/redis-sentinel.service.d/orch-container.conf',
+    );
+    expect(redis.operations(ctx(redis, 'vm2')).some((o) => o.name.includes('orch-container'))).toBe(false);
+  });
+});
