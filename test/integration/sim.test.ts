@@ -71,10 +71,10 @@ describe('simulated hosts', () => {
     const overlay = parse(await readFile(sim.overlayFile, 'utf8')) as { hosts: Record<string, Record<string, unknown>> };
     expect(Object.keys(overlay.hosts)).toEqual(['alpha', 'beta']);
     for (const h of sim.hosts) {
-      const info = await docker.getContainer(`orch-sim-test-sim-${h.name}`).inspect();
+      const info = await docker.getContainer(`orch-sim-${sim.name}-${h.name}`).inspect();
       expect(info.Config.Hostname).toBe(h.name);
-      expect(info.Config.Labels).toMatchObject({ 'orch.sim': 'test-sim', 'orch.host': h.name });
-      expect(info.NetworkSettings.Networks['orch-sim-test-sim'].IPAddress).toBe(h.address);
+      expect(info.Config.Labels).toMatchObject({ 'orch.sim': sim.name, 'orch.host': h.name });
+      expect(info.NetworkSettings.Networks[`orch-sim-${sim.name}`].IPAddress).toBe(h.address);
       expect(h.address.startsWith('10.')).toBe(false);
       expect(overlay.hosts[h.name]).toMatchObject({
         ansible_host: h.address,
@@ -84,11 +84,11 @@ describe('simulated hosts', () => {
         orch_known_hosts: h.knownHostsFile,
       });
     }
-    const alpha = await docker.getContainer('orch-sim-test-sim-alpha').inspect();
+    const alpha = await docker.getContainer(`orch-sim-${sim.name}-alpha`).inspect();
     expect(alpha.Config.Labels['orch.groups']).toBe('web');
     expect(alpha.HostConfig.Memory).toBe(512 * 2 ** 20);
     expect(alpha.HostConfig.NanoCpus).toBe(1e9);
-    const beta = await docker.getContainer('orch-sim-test-sim-beta').inspect();
+    const beta = await docker.getContainer(`orch-sim-${sim.name}-beta`).inspect();
     expect(beta.Config.Labels['orch.groups']).toBe('db,web');
     expect(beta.HostConfig.Memory).toBe(0);
     // hosts resolve each other by inventory name; the base image has no python
@@ -106,12 +106,12 @@ describe('simulated hosts', () => {
 
   it('kill and start keep address and host key', async () => {
     await sim.kill('beta');
-    expect((await simStatus('test-sim')).find((s) => s.host === 'beta')?.state).toBe('exited');
+    expect((await simStatus(sim.name)).find((s) => s.host === 'beta')?.state).toBe('exited');
     await expect(ssh(sim.host('beta'), 'true', undefined, 2)).rejects.toThrow();
     await sim.start('beta');
     const { stdout } = await ssh(sim.host('beta'), 'hostname');
     expect(stdout.trim()).toBe('beta');
-    const status = await simStatus('test-sim');
+    const status = await simStatus(sim.name);
     expect(status.map((s) => [s.host, s.state, s.address])).toEqual([
       ['alpha', 'running', sim.host('alpha').address],
       ['beta', 'running', sim.host('beta').address],
@@ -119,11 +119,11 @@ describe('simulated hosts', () => {
   });
 
   it('simDown leaves nothing behind', async () => {
-    await simDown('test-sim', { projectRoot: PROJECT_ROOT });
-    const filters = JSON.stringify({ label: ['orch.sim=test-sim'] });
+    await simDown(sim.name, { projectRoot: PROJECT_ROOT });
+    const filters = JSON.stringify({ label: [`orch.sim=${sim.name}`] });
     expect(await docker.listContainers({ all: true, filters })).toEqual([]);
     expect(await docker.listNetworks({ filters })).toEqual([]);
-    expect((await docker.listNetworks()).map((n) => n.Name)).not.toContain('orch-sim-test-sim');
-    expect(existsSync(simStateDir(PROJECT_ROOT, 'test-sim'))).toBe(false);
+    expect((await docker.listNetworks()).map((n) => n.Name)).not.toContain(`orch-sim-${sim.name}`);
+    expect(existsSync(simStateDir(PROJECT_ROOT, sim.name))).toBe(false);
   });
 });
