@@ -19,7 +19,7 @@
  *   the active controller last.
  */
 import { artifactSource, release } from '../../src/artifacts/index.js';
-import { ops, q } from '../../src/ops/index.js';
+import { ops, q, serviceLimits } from '../../src/ops/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import {
@@ -150,7 +150,8 @@ export default defineRole({
         run: `runuser -u ${q(user)} -- env ${env} LOG_DIR=/var/log/kafka ${home}/bin/kafka-storage.sh format --cluster-id=${q(id)} --config ${CONFIG} --ignore-formatted`,
         unless: vars.kafka_log_dirs.map((d) => `[ -f ${q(`${d}/meta.properties`)} ]`).join(' && '),
       }),
-      ops.unit({ name: 'kafka.service', content: unitFile(kv, javaHome, home, CONFIG), notify: ['kafka'] }),
+      // a limit the inventory gives this service (resource_limits.kafka: { memory_mb, cpus }) becomes MemoryMax= / CPUQuota=
+      ops.unit({ name: 'kafka.service', content: unitFile(kv, javaHome, home, CONFIG), notify: ['kafka'], resources: serviceLimits(host.vars, 'kafka') }),
       ops.service({ name: 'kafka', enabled: true, state: 'started' }),
       ...(isBroker(self) ? [ops.waitForPort({ host: host.address, port: vars.kafka_port, timeoutS: vars.kafka_health_timeout })] : []),
       ...(isController(self) ? [ops.waitForPort({ host: host.address, port: vars.kafka_controller_port, timeoutS: vars.kafka_health_timeout })] : []),
