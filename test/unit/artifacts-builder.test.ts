@@ -87,10 +87,16 @@ describe('the Kafka recipe', () => {
       'org.apache.kafka:kafka-storage:3.9.0',
       'org.apache.kafka:kafka-metadata:3.9.0',
       'org.apache.kafka:kafka-server:3.9.0',
+      'org.apache.kafka:connect-runtime:3.9.0',
+      'org.apache.kafka:connect-file:3.9.0',
+      'org.apache.kafka:connect-json:3.9.0',
+      'org.apache.kafka:connect-api:3.9.0',
+      'org.apache.kafka:connect-transforms:3.9.0',
       'org.slf4j:slf4j-reload4j:1.7.36',
       'ch.qos.reload4j:reload4j:1.2.25',
     ]);
     expect(kafkaCoordinates('3.6.1')).not.toContain('org.apache.kafka:kafka-server:3.6.1');
+    expect(kafkaCoordinates('3.6.1')).toContain('org.apache.kafka:connect-runtime:3.6.1');
   });
 
   it('lays out bin/ and config/ as the release does, each tool script running its class through kafka-run-class.sh', () => {
@@ -107,6 +113,10 @@ describe('the Kafka recipe', () => {
       'config/tools-log4j.properties',
       'config/kraft/server.properties',
       'config/server.properties',
+      'bin/connect-distributed.sh',
+      'bin/zookeeper-shell.sh',
+      'config/connect-log4j.properties',
+      'config/connect-distributed.properties',
     ]) {
       expect(paths).toContain(p);
     }
@@ -118,6 +128,9 @@ describe('the Kafka recipe', () => {
     expect(kafkaTools('3.9.0')['kafka-metadata-quorum.sh']).toBe('org.apache.kafka.tools.MetadataQuorumCommand');
     expect(kafkaTools('3.6.1')['kafka-topics.sh']).toBe('kafka.admin.TopicCommand');
     expect(files.find((f) => f.path === 'config/kraft/server.properties')!.content).toMatch(/^process\.roles=broker,controller$/m);
+    expect(files.find((f) => f.path === 'bin/connect-distributed.sh')!.content).toContain('kafka-run-class.sh" $DAEMON $EXTRA_ARGS org.apache.kafka.connect.cli.ConnectDistributed "$@"\n');
+    // Apache's kafka-run-class.sh leaves the FileStream connectors off the class path (KAFKA-13748): plugin.path loads them
+    expect(files.find((f) => f.path === 'bin/kafka-run-class.sh')!.content).toContain('connect-file-*.jar) ;;');
   });
 
   it('names libs/ jars artifactId-version.jar, refusing a clash or a non-jar', () => {
@@ -276,6 +289,9 @@ describe('the Kafka bin/ scripts', () => {
     writeFileSync(join(home, f.path), f.content);
     chmodSync(join(home, f.path), f.mode);
   }
+  mkdirSync(join(home, 'libs'), { recursive: true });
+  for (const jar of ['kafka_2.13-3.9.0.jar', 'connect-file-3.9.0.jar', 'connect-runtime-3.9.0.jar']) writeFileSync(join(home, 'libs', jar), '');
+  const libs = `${home}/libs/connect-runtime-3.9.0.jar:${home}/libs/kafka_2.13-3.9.0.jar`;
   mkdirSync(join(javaHome, 'bin'), { recursive: true });
   writeFileSync(join(javaHome, 'bin', 'java'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
   const run = (script: string, args: string[], env: Record<string, string> = {}) => {
@@ -286,7 +302,7 @@ describe('the Kafka bin/ scripts', () => {
     return { code: r.status, args: r.stdout.trim().split('\n'), stderr: r.stderr };
   };
 
-  it('kafka-server-start.sh runs kafka.Kafka with the release\'s libs, log4j.properties and a 1G heap by default', () => {
+  it('kafka-server-start.sh runs kafka.Kafka with the release\'s libs (not the FileStream connectors), log4j.properties and a 1G heap by default', () => {
     const r = run('kafka-server-start.sh', ['/etc/kafka/server.properties', '--override', 'node.id=2']);
     expect(r.code).toBe(0);
     expect(r.args).toContain('-Xmx1G');
@@ -294,7 +310,7 @@ describe('the Kafka bin/ scripts', () => {
     expect(r.args).toContain(`-Dlog4j.configuration=file:${home}/bin/../config/log4j.properties`);
     expect(r.args).toContain(`-Dkafka.logs.dir=${join(work, 'logs')}`);
     expect(r.args).toContain(`-Xlog:gc*:file=${join(work, 'logs')}/kafkaServer-gc.log:time,tags:filecount=10,filesize=100M`);
-    expect(r.args.slice(r.args.indexOf('-cp'), r.args.indexOf('-cp') + 2)).toEqual(['-cp', `${home}/libs/*`]);
+    expect(r.args.slice(r.args.indexOf('-cp'), r.args.indexOf('-cp') + 2)).toEqual(['-cp', libs]);
     expect(r.args.slice(-4)).toEqual(['kafka.Kafka', '/etc/kafka/server.properties', '--override', 'node.id=2']);
   });
 
@@ -311,9 +327,19 @@ describe('the Kafka bin/ scripts', () => {
     expect(r.args).not.toContain('-Xmx1G');
     expect(r.args).toContain('-Dlog4j.configuration=file:/etc/kafka/log4j.properties');
     expect(r.args).toContain('-Dcom.sun.management.jmxremote.port=9999');
-    expect(r.args[r.args.indexOf('-cp') + 1]).toBe(`${home}/libs/*:/opt/extra/*`);
+    expect(r.args[r.args.indexOf('-cp') + 1]).toBe(`${libs}:/opt/extra/*`);
     // KAFKA_OPTS come after the class path and before the class
     expect(r.args.slice(r.args.indexOf('kafka.Kafka') - 2, r.args.indexOf('kafka.Kafka'))).toEqual(['-Dfoo=bar', '-javaagent:/opt/jmx.jar']);
+  });
+
+  it('connect-distributed.sh runs ConnectDistributed with connect-log4j.properties and Apache\'s default heap', () => {
+    const r = run('connect-distributed.sh', ['/etc/kafka-connect/connect-distributed.properties']);
+    expect(r.code).toBe(0);
+    expect(r.args.slice(-2)).toEqual(['org.apache.kafka.connect.cli.ConnectDistributed', '/etc/kafka-connect/connect-distributed.properties']);
+    expect(r.args).toContain('-Xms256M');
+    expect(r.args).toContain('-Xmx2G');
+    expect(r.args).toContain(`-Dlog4j.configuration=file:${home}/bin/../config/connect-log4j.properties`);
+    expect(run('connect-distributed.sh', ['/x'], { KAFKA_HEAP_OPTS: '-Xmx300m' }).args).not.toContain('-Xmx2G');
   });
 
   it('the tools run their class with tools-log4j.properties and a 256M heap; without a config the server refuses', () => {

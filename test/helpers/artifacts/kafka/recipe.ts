@@ -2,9 +2,14 @@
  * Kafka (Scala 2.13) in the release's own layout, from Maven Central:
  *
  *   kafka_2.13-<v>/libs/*.jar      org.apache.kafka:kafka_2.13, kafka-tools, kafka-storage, kafka-metadata
- *                                  (and kafka-server from 3.7 on) + their runtime dependencies + reload4j logging
- *   kafka_2.13-<v>/bin/*.sh        POSIX sh scripts of this folder (kafka-run-class.sh and the tools' one-liners)
- *   kafka_2.13-<v>/config/...      log4j.properties, tools-log4j.properties, kraft/server.properties, server.properties
+ *                                  (and kafka-server from 3.7 on), Connect's connect-runtime, connect-file,
+ *                                  connect-json, connect-api, connect-transforms + their runtime dependencies (the
+ *                                  ZooKeeper client jar that ZooKeeper-mode brokers need comes with kafka_2.13) +
+ *                                  reload4j logging
+ *   kafka_2.13-<v>/bin/*.sh        POSIX sh scripts of this folder (kafka-run-class.sh, kafka-server-start.sh,
+ *                                  connect-distributed.sh and the tools' one-liners)
+ *   kafka_2.13-<v>/config/...      log4j.properties, tools-log4j.properties, connect-log4j.properties,
+ *                                  kraft/server.properties, server.properties, connect-distributed.properties
  *   kafka_2.13-<v>/ORCH-TEST-BUILD.txt  what this is and the resolved coordinates
  *
  * Every script's main class is checked to be in libs/ before the archive is written.
@@ -28,6 +33,9 @@ function versionAtLeast(v: string, min: string): boolean {
   return true;
 }
 
+/** Kafka Connect's modules, as the release's libs/ carries them (connect-file: the FileStream example connectors) */
+export const CONNECT_MODULES = ['connect-runtime', 'connect-file', 'connect-json', 'connect-api', 'connect-transforms'];
+
 /** the Kafka versions this recipe builds (those of the catalogue) */
 export const KAFKA_VERSIONS = ['3.9.0', '3.6.1'];
 
@@ -35,6 +43,7 @@ export const KAFKA_VERSIONS = ['3.9.0', '3.6.1'];
 export function kafkaCoordinates(version: string): string[] {
   const modules = [`kafka_${SCALA}`, 'kafka-tools', 'kafka-storage', 'kafka-metadata'];
   if (versionAtLeast(version, '3.7.0')) modules.push('kafka-server');
+  modules.push(...CONNECT_MODULES);
   return [...modules.map((m) => `org.apache.kafka:${m}:${version}`), ...LOGGING];
 }
 
@@ -50,8 +59,15 @@ export function kafkaTools(version: string): Record<string, string> {
     'kafka-console-producer.sh': 'kafka.tools.ConsoleProducer',
     'kafka-console-consumer.sh': versionAtLeast(version, '3.8.0') ? 'org.apache.kafka.tools.consumer.ConsoleConsumer' : 'kafka.tools.ConsoleConsumer',
     'kafka-consumer-groups.sh': v37 ? 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand' : 'kafka.admin.ConsumerGroupCommand',
+    'zookeeper-shell.sh': 'org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka',
   };
 }
+
+/** the start scripts (written in full, not from tool.sh.in) → the class each runs */
+export const START_SCRIPTS: Record<string, string> = {
+  'kafka-server-start.sh': 'kafka.Kafka',
+  'connect-distributed.sh': 'org.apache.kafka.connect.cli.ConnectDistributed',
+};
 
 /** the scripts and config files of this folder, as they go into the release (path under the top dir → content) */
 export function kafkaFiles(version: string): Array<{ path: string; content: string; mode: number }> {
@@ -60,7 +76,10 @@ export function kafkaFiles(version: string): Array<{ path: string; content: stri
     { path: 'bin/kafka-run-class.sh', content: read('bin/kafka-run-class.sh'), mode: 0o755 },
     { path: 'bin/kafka-server-start.sh', content: read('bin/kafka-server-start.sh'), mode: 0o755 },
     { path: 'bin/kafka-server-stop.sh', content: read('bin/kafka-server-stop.sh'), mode: 0o755 },
+    { path: 'bin/connect-distributed.sh', content: read('bin/connect-distributed.sh'), mode: 0o755 },
     { path: 'config/log4j.properties', content: read('config/log4j.properties'), mode: 0o644 },
+    { path: 'config/connect-log4j.properties', content: read('config/connect-log4j.properties'), mode: 0o644 },
+    { path: 'config/connect-distributed.properties', content: read('config/connect-distributed.properties'), mode: 0o644 },
     { path: 'config/tools-log4j.properties', content: read('config/tools-log4j.properties'), mode: 0o644 },
     { path: 'config/server.properties', content: read('config/server.properties'), mode: 0o644 },
     { path: 'config/kraft/server.properties', content: read('config/kraft/server.properties'), mode: 0o644 },
@@ -104,7 +123,7 @@ export const kafkaRecipe: Recipe = {
       scala: SCALA,
       coordinates: kafkaCoordinates(version),
       files: kafkaFiles(version),
-      mainClasses: { 'bin/kafka-server-start.sh': 'kafka.Kafka', ...kafkaTools(version) },
+      mainClasses: { ...Object.fromEntries(Object.entries(START_SCRIPTS).map(([k, c]) => [`bin/${k}`, c])), ...kafkaTools(version) },
     };
   },
   async assemble(version: string, ctx: RecipeContext) {
@@ -113,10 +132,12 @@ export const kafkaRecipe: Recipe = {
     // every script's main class must be in libs/: a moved class fails here, not on a host
     const classes = new Set<string>();
     for (const a of resolved) for (const e of jarEntries(a.file)) if (e.endsWith('.class')) classes.add(e);
-    const mains: Record<string, string> = { 'kafka-server-start.sh': 'kafka.Kafka', ...kafkaTools(version) };
-    const missing = Object.entries(mains).filter(([, c]) => !classes.has(`${c.replaceAll('.', '/')}.class`));
+    const mains: Record<string, string> = { ...START_SCRIPTS, ...kafkaTools(version) };
+    // and what the roles load besides the scripts' classes: ZooKeeper mode's client, the FileStream example connector
+    const needed: Record<string, string> = { ...mains, '(ZooKeeper client)': 'org.apache.zookeeper.ZooKeeper', '(connect-file)': 'org.apache.kafka.connect.file.FileStreamSourceConnector' };
+    const missing = Object.entries(needed).filter(([, c]) => !classes.has(`${c.replaceAll('.', '/')}.class`));
     if (missing.length) {
-      throw new Error(`kafka ${version} test artifact: main classes not in the resolved jars: ${missing.map(([s, c]) => `bin/${s} -> ${c}`).join(', ')}`);
+      throw new Error(`kafka ${version} test artifact: main classes not in the resolved jars: ${missing.map(([s, c]) => `${s.startsWith('(') ? s : `bin/${s}`} -> ${c}`).join(', ')}`);
     }
     const entries: TarEntry[] = [
       ...kafkaFiles(version).map((f) => ({ path: f.path, type: 'file' as const, mode: f.mode, data: f.content })),

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run a Java class of this Kafka release with every jar of libs/ on the class path.
+# Run a Java class of this Kafka release with the jars of libs/ on the class path.
 # Written by orch for test artifacts assembled from Maven Central (the release's own scripts are not published
 # there); it honours the environment of Apache Kafka's kafka-run-class.sh:
 #   JAVA_HOME                   java is $JAVA_HOME/bin/java, else the first java on PATH
@@ -37,7 +37,16 @@ if [ $# -lt 1 ]; then
   exit 1
 fi
 
-CP="$base_dir/libs/*"
+# every jar of libs/ except the FileStream example connectors (connect-file-*.jar), which Apache's script leaves off
+# the class path since 3.2 (KAFKA-13748): Connect loads them only from a plugin.path that names them
+CP=
+for f in "$base_dir"/libs/*.jar; do
+  [ -e "$f" ] || continue
+  case ${f##*/} in
+    connect-file-*.jar) ;;
+    *) CP="${CP:+$CP:}$f" ;;
+  esac
+done
 if [ -n "$CLASSPATH" ]; then CP="$CP:$CLASSPATH"; fi
 
 : "${LOG_DIR:=$base_dir/logs}"
