@@ -47,6 +47,14 @@ describe('artifact catalogue', () => {
     expect(mirrorUrl(z, 'https://mirror.example/apache/')).toBe('https://mirror.example/apache/zookeeper/zookeeper-3.8.4/apache-zookeeper-3.8.4-bin.tar.gz');
   });
 
+  it('has Apache Spark 3.5.0 (bin-hadoop3) from the Apache archive with its sha512; 3.5.4 is not catalogued (no checksum found)', () => {
+    const s = release('spark', '3.5.0');
+    expect(officialUrl(s)).toBe('https://archive.apache.org/dist/spark/spark-3.5.0/spark-3.5.0-bin-hadoop3.tgz');
+    expect(s).toMatchObject({ topDir: 'spark-3.5.0-bin-hadoop3', fileName: 'spark-3.5.0-bin-hadoop3.tgz' });
+    expect(s.sha512).toMatch(/^8883c67e0a138069[0-9a-f]{112}$/);
+    expect(() => release('spark', '3.5.4')).toThrow('no release spark 3.5.4 in the artifact catalogue (known: 3.5.0)');
+  });
+
   it('every entry is consistent: a sha512 (128 hex) or a sha256 (64 hex), file name = last path segment = top dir + extension, unique', () => {
     const seen = new Set<string>();
     for (const r of releases()) {
@@ -69,7 +77,7 @@ describe('artifact catalogue', () => {
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, kafka, zookeeper\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, kafka, spark, zookeeper\)/);
   });
 });
 
