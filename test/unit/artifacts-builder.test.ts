@@ -342,6 +342,12 @@ describe('the Kafka bin/ scripts', () => {
     expect(run('connect-distributed.sh', ['/x'], { KAFKA_HEAP_OPTS: '-Xmx300m' }).args).not.toContain('-Xmx2G');
   });
 
+  it('zookeeper-shell.sh connects to the server given first, as Apache\'s does (-server)', () => {
+    const r = run('zookeeper-shell.sh', ['zk1:2181', 'ls', '/brokers/ids']);
+    expect(r.code).toBe(0);
+    expect(r.args.slice(-5)).toEqual(['org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka', '-server', 'zk1:2181', 'ls', '/brokers/ids']);
+  });
+
   it('the tools run their class with tools-log4j.properties and a 256M heap; without a config the server refuses', () => {
     const s = run('kafka-storage.sh', ['random-uuid']);
     expect(s.code).toBe(0);

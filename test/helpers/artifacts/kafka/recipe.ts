@@ -59,14 +59,14 @@ export function kafkaTools(version: string): Record<string, string> {
     'kafka-console-producer.sh': 'kafka.tools.ConsoleProducer',
     'kafka-console-consumer.sh': versionAtLeast(version, '3.8.0') ? 'org.apache.kafka.tools.consumer.ConsoleConsumer' : 'kafka.tools.ConsoleConsumer',
     'kafka-consumer-groups.sh': v37 ? 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand' : 'kafka.admin.ConsumerGroupCommand',
-    'zookeeper-shell.sh': 'org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka',
   };
 }
 
-/** the start scripts (written in full, not from tool.sh.in) → the class each runs */
+/** the scripts written in full (not from tool.sh.in) → the class each runs */
 export const START_SCRIPTS: Record<string, string> = {
   'kafka-server-start.sh': 'kafka.Kafka',
   'connect-distributed.sh': 'org.apache.kafka.connect.cli.ConnectDistributed',
+  'zookeeper-shell.sh': 'org.apache.zookeeper.ZooKeeperMainWithTlsSupportForKafka',
 };
 
 /** the scripts and config files of this folder, as they go into the release (path under the top dir → content) */
@@ -77,6 +77,7 @@ export function kafkaFiles(version: string): Array<{ path: string; content: stri
     { path: 'bin/kafka-server-start.sh', content: read('bin/kafka-server-start.sh'), mode: 0o755 },
     { path: 'bin/kafka-server-stop.sh', content: read('bin/kafka-server-stop.sh'), mode: 0o755 },
     { path: 'bin/connect-distributed.sh', content: read('bin/connect-distributed.sh'), mode: 0o755 },
+    { path: 'bin/zookeeper-shell.sh', content: read('bin/zookeeper-shell.sh'), mode: 0o755 },
     { path: 'config/log4j.properties', content: read('config/log4j.properties'), mode: 0o644 },
     { path: 'config/connect-log4j.properties', content: read('config/connect-log4j.properties'), mode: 0o644 },
     { path: 'config/connect-distributed.properties', content: read('config/connect-distributed.properties'), mode: 0o644 },
