@@ -18,7 +18,6 @@
  * - A changed setting restarts one broker at a time, each back with no under-replicated partition before the next,
  *   the active controller last.
  */
-import { artifactSource, release } from '../../src/artifacts/index.js';
 import { ops, q, serviceLimits } from '../../src/ops/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
@@ -39,6 +38,7 @@ import {
   unitFile,
   type KafkaVars,
 } from './render.js';
+import { heapMb, kafkaRelease } from './release.js';
 
 const CONFIG = '/etc/kafka/server.properties';
 
@@ -83,10 +83,9 @@ export default defineRole({
     const ports = [];
     if (vars.kafka_process_roles.includes('broker')) ports.push({ port: vars.kafka_port, variable: 'kafka_port', description: 'Kafka broker (PLAINTEXT)' });
     if (vars.kafka_process_roles.includes('controller')) ports.push({ port: vars.kafka_controller_port, variable: 'kafka_controller_port', description: 'KRaft controller' });
-    const heapMb = Number(vars.kafka_heap.slice(0, -1)) * (vars.kafka_heap.endsWith('g') ? 1024 : 1);
     return {
       ports,
-      memoryMb: heapMb + 1024, // heap plus page-cache headroom the broker needs beyond it
+      memoryMb: heapMb(vars.kafka_heap) + 1024, // heap plus page-cache headroom the broker needs beyond it
       dataDirs: vars.kafka_log_dirs,
       quorum: vars.kafka_process_roles.includes('controller') ? [{ group: `${vars.kafka_group}_controllers`, kind: 'raft' as const, protects: 'Kafka metadata (topic changes, leader elections)' }] : [],
       serves: [vars.kafka_group],
@@ -124,10 +123,9 @@ export default defineRole({
 
   operations: ({ vars, host, group, exported, cluster }) => {
     const kv = vars as unknown as KafkaVars;
-    const rel = release('kafka', vars.kafka_version);
-    const src = artifactSource(rel, { mirror: vars.artifact_mirror || undefined, sha512: vars.kafka_sha512 || undefined });
+    const rel = kafkaRelease({ version: vars.kafka_version, root: vars.kafka_install_root, mirror: vars.artifact_mirror, sha512: vars.kafka_sha512 });
     const javaHome = String(exported('java').java_home);
-    const home = `${vars.kafka_install_root}/current`;
+    const home = rel.home;
     const nodes = clusterNodes(group(vars.kafka_group));
     const self = nodes.find((n) => n.host === host.name) ?? { host: host.name, address: host.address, id: nodeIdOf(host.vars) ?? -1, roles: vars.kafka_process_roles };
     const id = cluster('kafka_cluster_id');
@@ -138,7 +136,7 @@ export default defineRole({
     return [
       ops.group({ name: user, system: true }),
       ops.user({ name: user, group: user, system: true, home: '/var/lib/kafka', createHome: false, shell: '/usr/sbin/nologin' }),
-      ops.artifact({ url: src.url, sha512: src.sha512, dest: `${vars.kafka_install_root}/releases/${rel.version}`, link: home, stripComponents: 1 }),
+      rel.op,
       ops.dir({ path: '/etc/kafka', owner: 'root', group: user, mode: 0o750 }),
       ops.dir({ path: '/var/log/kafka', owner: user, group: user, mode: 0o750 }),
       ...parents.map((p) => ops.dir({ path: p, owner: user, group: user, mode: 0o750 })),

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PeerHost } from '../../src/role/define.js';
 import { q } from '../../src/ops/quote.js';
+import { jvmServiceUnit } from './release.js';
 
 export type ProcessRoles = 'broker,controller' | 'broker' | 'controller';
 
@@ -149,32 +150,19 @@ export function serverProperties(v: KafkaVars, self: KafkaNode, nodes: KafkaNode
 export const heapOpts = (heap: string) => `-Xms${heap} -Xmx${heap}`;
 
 export function unitFile(v: KafkaVars, javaHome: string, home: string, config: string): string {
-  return [
-    '# Managed by orch (role kafka-kraft)',
-    '[Unit]',
-    `Description=Apache Kafka ${v.kafka_version} (KRaft)`,
-    'Documentation=https://kafka.apache.org/documentation/',
-    'Wants=network-online.target',
-    'After=network-online.target',
-    '',
-    '[Service]',
-    'Type=simple',
-    `User=${v.kafka_user}`,
-    `Group=${v.kafka_user}`,
-    `Environment=JAVA_HOME=${javaHome}`,
-    `Environment="KAFKA_HEAP_OPTS=${heapOpts(v.kafka_heap)}"`,
-    'Environment=LOG_DIR=/var/log/kafka',
-    `ExecStart=${home}/bin/kafka-server-start.sh ${config}`,
-    'SuccessExitStatus=143',
-    'Restart=on-failure',
-    'RestartSec=5',
-    'TimeoutStopSec=180',
-    `LimitNOFILE=${v.kafka_limit_nofile}`,
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return jvmServiceUnit({
+    role: 'kafka-kraft',
+    description: `Apache Kafka ${v.kafka_version} (KRaft)`,
+    user: v.kafka_user,
+    group: v.kafka_user,
+    environment: [
+      ['JAVA_HOME', javaHome],
+      ['KAFKA_HEAP_OPTS', heapOpts(v.kafka_heap)],
+      ['LOG_DIR', '/var/log/kafka'],
+    ],
+    execStart: `${home}/bin/kafka-server-start.sh ${config}`,
+    limitNofile: v.kafka_limit_nofile,
+  });
 }
 
 /** A KRaft cluster id as `kafka-storage.sh random-uuid` makes it: 16 random bytes, URL-safe base64, no padding. */
