@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { release, type Release } from '../../../src/artifacts/index.js';
 import { kafkaRecipe } from './kafka/recipe.js';
+import { sparkRecipe } from './spark/recipe.js';
 import type { Recipe } from './recipe.js';
 import { writeTgz } from './tgz.js';
 
@@ -33,7 +34,10 @@ export type { Recipe, RecipeContext } from './recipe.js';
 export const ARTIFACT_FORMAT = 1;
 
 /** the recipes, one per service: add Spark (PyPI pyspark sdist), Flink (apache-flink-libraries) ... here */
-const RECIPES = new Map<string, Recipe>([[kafkaRecipe.service, kafkaRecipe]]);
+const RECIPES = new Map<string, Recipe>([
+  [kafkaRecipe.service, kafkaRecipe],
+  [sparkRecipe.service, sparkRecipe],
+]);
 
 export function recipeFor(service: string): Recipe {
   const r = RECIPES.get(service);
