@@ -9,7 +9,9 @@
  *   - max_connections changed on the converged cluster: --check says exactly that (PATCH, a rolled restart); the run
  *     applies it through Patroni's dynamic configuration, restarts the members one by one, the leader last, with no
  *     re-init (same system identifier, same row), and 600 is live on all three.
- * HAProxy in front of the cluster is another role's: this goes to the leader's port directly.
+ * HAProxy (the haproxy role, Debian's package) runs on the three hosts in front of the cluster, as the seeds place
+ * it: the row is written through its primary port (5000, Patroni's /primary check), and after the failover that
+ * port reaches the new leader.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,13 +25,14 @@ import { buildPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import type { RunEvent } from '../../src/report/events.js';
 import patroniRole from '../../roles/patroni/index.js';
+import haproxyRole from '../../roles/haproxy/index.js';
 
 const HOSTS = ['p1', 'p2', 'p3'];
-const sim = useSimHosts({ name: 'patroni', hosts: HOSTS.map((name) => ({ name, groups: ['etcd', 'patroni'], memoryMb: 1024 })) });
+const sim = useSimHosts({ name: 'patroni', hosts: HOSTS.map((name) => ({ name, groups: ['etcd', 'patroni', 'haproxy'], memoryMb: 1024 })) });
 const runs = useRuns();
 const dir = mkdtempSync(join(tmpdir(), 'orch-patroni-'));
-writeFileSync(join(dir, 'hosts.yml'), `all:\n  children:\n    etcd:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}    patroni:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}`);
-writeFileSync(join(dir, 'pb.yml'), '- name: coordination\n  hosts: etcd\n  roles: [etcd]\n- name: data\n  hosts: patroni\n  roles: [patroni]\n');
+writeFileSync(join(dir, 'hosts.yml'), `all:\n  children:\n    etcd:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}    patroni:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}    haproxy:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}`);
+writeFileSync(join(dir, 'pb.yml'), '- name: coordination\n  hosts: etcd\n  roles: [etcd]\n- name: load-balancer\n  hosts: haproxy\n  roles: [haproxy]\n- name: data\n  hosts: patroni\n  roles: [patroni]\n');
 const NESSIE_PW = 'Nessie-test-pw-1';
 const PARAMS = patroniRole.vars.patroni_parameters.default as Record<string, unknown>;
 const BASE = {
@@ -38,6 +41,8 @@ const BASE = {
   patroni_postgresql_repository: 'distribution',
   patroni_postgresql_version: '15',
   patroni_passwords: { nessie: NESSIE_PW },
+  // the seed's PostgreSQL frontends (primary 5000, replicas 5001); its HTTP frontend routes to services not deployed here
+  haproxy_frontends: (haproxyRole.vars.haproxy_frontends.default as { name: string }[]).filter((f) => f.name.startsWith('postgres_')),
 };
 const log = (s: string) => console.log(`[patroni] ${s}`);
 
@@ -65,6 +70,9 @@ async function leaderOf(hosts = HOSTS): Promise<string | undefined> {
   return undefined;
 }
 const address = (h: string) => sim.host(h).address;
+/** psql through the HAProxy on `via`'s host: its primary frontend (5000) or replicas frontend (5001) */
+const throughHaproxy = (via: string, sql: string, port = 5000) =>
+  on(via, `PGPASSWORD='${NESSIE_PW}' psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p ${port} -U nessie -d nessie -c "${sql}"`);
 const changed = (events: RunEvent[]) =>
   events.flatMap((e) =>
     e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}`] : e.type === 'handler' && e.status === 'changed' ? [`${e.host} handler ${e.name}`] : [],
@@ -83,8 +91,15 @@ describe('etcd + Patroni: a 3-member cluster', () => {
     expect(rc).toBe(0);
     leader = (await leaderOf())!;
     expect(leader).toBeDefined();
-    const list = JSON.parse(await on(leader, 'patronictl -c /etc/patroni/config.yml list -f json'));
-    log(`patronictl list: ${JSON.stringify(list)}`);
+    // Patroni names its synchronous standby on a later loop (loop_wait) than the one the replicas start streaming in
+    let list: any[] = [];
+    const ts = Date.now();
+    while (Date.now() - ts < 30_000) {
+      list = JSON.parse(await on(leader, 'patronictl -c /etc/patroni/config.yml list -f json'));
+      if (list.some((m: any) => m.Role === 'Sync Standby')) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    log(`patronictl list ${((Date.now() - ts) / 1000).toFixed(1)} s after the run: ${JSON.stringify(list)}`);
     expect(list.map((m: any) => m.Role).sort()).toEqual(['Leader', 'Replica', 'Sync Standby']);
     expect(list.find((m: any) => m.Role === 'Leader').Member).toBe(leader);
     // on the leader: both replicas stream, one synchronously
@@ -102,9 +117,12 @@ describe('etcd + Patroni: a 3-member cluster', () => {
     for (const h of HOSTS) expect(await on(h, 'ls /etc/postgresql/15 2>/dev/null | wc -l')).toBe('0\n');
   });
 
-  it('a row written through the leader\'s port (TCP, the owner\'s SCRAM password) is read on a replica', async () => {
+  it("a row written through HAProxy's primary port (5000, TCP, the owner's SCRAM password) lands on the leader and is read on a replica", async () => {
     const replica = HOSTS.find((h) => h !== leader)!;
-    await on(replica, `PGPASSWORD='${NESSIE_PW}' psql -X -q -v ON_ERROR_STOP=1 -h ${address(leader)} -p 5432 -U nessie -d nessie -c "create table probe (v text); insert into probe values ('written on ${leader}')"`);
+    // HAProxy on the replica's host, so that the connection really crosses the proxy to another host
+    expect((await throughHaproxy(replica, 'select pg_is_in_recovery()')).trim()).toBe('f');
+    expect((await throughHaproxy(replica, 'select inet_server_addr()')).trim()).toBe(address(leader));
+    await throughHaproxy(replica, `create table probe (v text); insert into probe values ('written on ${leader}')`);
     let seen = '';
     for (let i = 0; i < 20 && !seen; i++) {
       seen = (await psql(replica, 'select v from probe', 'nessie').catch(() => '')).trim();
@@ -137,6 +155,25 @@ describe('failover', () => {
     expect(promoted).toBeDefined();
     expect(secs).toBeLessThan(30);
     expect((await psql(promoted!, 'select v from probe', 'nessie')).trim()).toBe(`written on ${old}`);
+    // HAProxy's primary port now reaches the new leader (its check runs every 2 s, rise 2)
+    const via = others.find((h) => h !== promoted)!;
+    let through = '';
+    const t1 = Date.now();
+    while (Date.now() - t1 < 30_000) {
+      through = (await throughHaproxy(via, 'select inet_server_addr()').catch(() => '')).trim();
+      if (through === address(promoted!)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    log(`HAProxy's primary port on ${via} reaches ${promoted} ${((Date.now() - t0) / 1000).toFixed(1)} s after the kill`);
+    expect(through).toBe(address(promoted!));
+    await throughHaproxy(via, `insert into probe values ('after the failover')`);
+    // and the replicas port (5001, Patroni's /replica) reads it on the remaining replica, once streamed
+    let count = '';
+    for (let i = 0; i < 40 && count !== '2'; i++) {
+      count = (await throughHaproxy(via, 'select count(*) from probe', 5001).catch(() => '')).trim();
+      if (count !== '2') await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(count).toBe('2');
     leader = promoted!;
     (globalThis as any).__oldLeader = old;
   });
@@ -156,7 +193,7 @@ describe('failover', () => {
     }
     expect(rcode).toBe('200');
     expect(await leaderOf()).toBe(leader);
-    expect((await psql(old, 'select v from probe', 'nessie')).trim()).toBe(`written on ${old}`);
+    expect((await psql(old, "select string_agg(v, ',' order by v) from probe", 'nessie')).trim()).toBe(`after the failover,written on ${old}`);
     const again = await run();
     expect(failures(again.events)).toEqual([]);
     expect(changed(again.events)).toEqual([]);
@@ -203,7 +240,7 @@ describe('a changed parameter on the converged cluster', () => {
     for (const h of HOSTS) expect((await psql(h, 'show max_connections')).trim()).toBe('600');
     expect(await sysid()).toEqual(id0);
     expect(await leaderOf()).toBe(leader);
-    expect((await psql(leader, 'select count(*) from probe', 'nessie')).trim()).toBe('1');
+    expect((await psql(leader, 'select count(*) from probe', 'nessie')).trim()).toBe('2');
     const cfg = JSON.parse(await on(leader, 'curl -s http://127.0.0.1:8008/config'));
     expect(String(cfg.postgresql.parameters.max_connections)).toBe('600');
     const again = await run(vars);
