@@ -8,7 +8,7 @@
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { ops, q } from '../../src/ops/index.js';
-import { SENTINEL_CONF, containerDropIn, SENTINEL_SERVICE, sentinelApply, sentinelCheck, sentinelPackage, sharedVars, type SentinelSettings } from '../redis/render.js';
+import { SENTINEL_CONF, containerDropIn, SENTINEL_SERVICE, sentinelApply, sentinelCheck, sentinelPackage, sharedVars, redisPasswordValue, type SentinelSettings } from '../redis/render.js';
 
 export default defineRole({
   name: 'redis-sentinel',
@@ -33,7 +33,8 @@ export default defineRole({
     if (!group(vars.redis_group).some((m) => m.name === vars.redis_master_host)) out.push(`redis_master_host: ${vars.redis_master_host} is not in group ${vars.redis_group}`);
     return out;
   },
-  operations({ vars, host, group }) {
+  clusterValues: ({ vars, group }) => [redisPasswordValue(vars, group)],
+  operations({ vars, host, group, cluster }) {
     const s: SentinelSettings = {
       port: vars.redis_sentinel_port,
       name: vars.redis_sentinel_master_name,
@@ -41,7 +42,7 @@ export default defineRole({
       downAfterMs: vars.redis_sentinel_down_after_ms,
       failoverTimeoutMs: vars.redis_sentinel_failover_timeout_ms,
       parallelSyncs: vars.redis_sentinel_parallel_syncs,
-      password: vars.redis_password,
+      password: cluster('redis_password'),
     };
     const master = group(vars.redis_group).find((m) => m.name === vars.redis_master_host);
     const others = group(vars.redis_sentinel_group).filter((h) => h.name !== host.name).map((h) => h.address);

@@ -22,6 +22,7 @@ import {
   redisService,
   renderOrchConf,
   sharedVars,
+  redisPasswordValue,
   type RedisSettings,
 } from './render.js';
 
@@ -43,13 +44,14 @@ export default defineRole({
     cpus: 1,
     dataDirs: ['/var/lib/redis'],
   }),
+  clusterValues: ({ vars, group }) => [redisPasswordValue(vars, group)],
   validate: ({ vars, group }) => {
     const members = group(vars.redis_group);
     if (!members.some((m) => m.name === vars.redis_master_host)) return [`redis_master_host: ${vars.redis_master_host} is not in group ${vars.redis_group} (${members.map((m) => m.name).join(', ') || 'no hosts'})`];
     return [];
   },
-  operations({ vars, host, group }) {
-    const settings: RedisSettings = { bind: vars.redis_bind, port: vars.redis_port, password: vars.redis_password, maxmemoryMb: vars.redis_maxmemory_mb, maxmemoryPolicy: vars.redis_maxmemory_policy };
+  operations({ vars, host, group, cluster }) {
+    const settings: RedisSettings = { bind: vars.redis_bind, port: vars.redis_port, password: cluster('redis_password'), maxmemoryMb: vars.redis_maxmemory_mb, maxmemoryPolicy: vars.redis_maxmemory_policy };
     const svc = redisService(host.facts);
     const master = group(vars.redis_group).find((m) => m.name === vars.redis_master_host);
     const sentinels = group(vars.redis_sentinel_group).map((s) => s.address);

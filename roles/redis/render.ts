@@ -18,6 +18,7 @@
  */
 import type { HostFacts } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
+import type { ClusterValueSpec } from '../../src/role/cluster.js';
 import { q } from '../../src/ops/quote.js';
 import { sha256 } from '../../src/ops/write.js';
 import { DAEMON_RELOAD, ops, type FileFact, type Operation } from '../../src/ops/index.js';
@@ -42,9 +43,11 @@ export const INCLUDE_LINE = `include ${ORCH_CONF}`;
 export const sharedVars = {
   redis_port: v.port({ default: 6379, doc: 'Redis port' }),
   redis_password: v.str({
-    pattern: '^[A-Za-z0-9_.,:;@%+=^~-]{8,}$',
+    default: '',
+    pattern: '^([A-Za-z0-9_.,:;@%+=^~-]{8,})?$',
     secret: true,
-    doc: "requirepass and masterauth of every Redis, and Sentinel's auth-pass (8+ characters: letters, digits, _.,:;@%+=^~-); give it from a secret",
+    emptyAllowed: true,
+    doc: "requirepass and masterauth of every Redis, and Sentinel's auth-pass (8+ characters: letters, digits, _.,:;@%+=^~-), from a secret; empty: generated once and kept on the hosts",
   }),
   redis_master_host: v.str({ default: 'vm3', doc: 'inventory host of the initial master (the seed: VM3); used only while no Sentinel knows a master' }),
   redis_group: v.str({ default: 'redis', doc: 'inventory group of the Redis servers' }),
@@ -52,6 +55,23 @@ export const sharedVars = {
   redis_sentinel_port: v.port({ default: 26379, doc: 'Sentinel port' }),
   redis_sentinel_master_name: v.str({ default: 'datalyptica', pattern: '^[A-Za-z0-9._-]+$', doc: 'name Sentinel monitors the master under' }),
 };
+
+/**
+ * The password as a cluster value, declared alike by both roles: the inventory's `redis_password`, else the one the
+ * hosts have (orch.conf's requirepass, Sentinel's auth-pass), else made once. Kept on the Sentinels' group (it holds
+ * the Redis servers in the seeds), or on the Redis group where there are no Sentinels.
+ */
+export function redisPasswordValue(vars: { redis_group: string; redis_sentinel_group: string }, group: (g: string) => unknown[]): ClusterValueSpec {
+  return {
+    name: 'redis_password',
+    doc: 'requirepass / masterauth / Sentinel auth-pass',
+    group: group(vars.redis_sentinel_group).length ? vars.redis_sentinel_group : vars.redis_group,
+    secret: true,
+    override: 'redis_password',
+    pattern: /^[A-Za-z0-9_.,:;@%+=^~-]{8,}$/,
+    read: `{ sed -n 's/^requirepass //p' ${q(ORCH_CONF)}; sed -n 's/^sentinel auth-pass [^ ]* //p' ${q(SENTINEL_CONF)}; } 2>/dev/null | tr -d '"' | head -n 1`,
+  };
+}
 
 export interface RedisSettings {
   bind: string;

@@ -32,7 +32,7 @@ function vip(): { ip: string; prefix: number } {
 }
 const FRONTENDS = [{ name: 'web', port: 8080, mode: 'http', backends: [{ name: 'web', group: 'web', port: 8081, check: { path: '/health' } }] }];
 async function plan(extra: Record<string, unknown> = {}): Promise<RunPlan> {
-  const values = { haproxy_frontends: FRONTENDS, keepalived_vip: vip().ip, keepalived_vip_prefix: vip().prefix, keepalived_auth_pass: 'vrrp-T1', keepalived_group: 'lb', ...extra };
+  const values = { haproxy_frontends: FRONTENDS, keepalived_vip: vip().ip, keepalived_vip_prefix: vip().prefix, keepalived_group: 'lb', ...extra };
   return buildPlan({
     inventory: loadInventory(dir, { overlayFile: sim.overlayFile }),
     playbook: loadPlaybook(join(dir, 'pb.yml')),
@@ -61,6 +61,11 @@ describe('haproxy + keepalived on simulated hosts', () => {
     expect(first.code, JSON.stringify(first.events.filter((e) => e.type === 'op-result' && e.result.status === 'failed'))).toBe(0);
     expect(await on('lb1', 'haproxy -c -f /etc/haproxy/haproxy.cfg 2>&1')).toContain('Configuration file is valid');
     expect((await on('lb1', 'systemctl is-active haproxy keepalived')).split('\n').filter(Boolean)).toEqual(['active', 'active']);
+    // no keepalived_auth_pass in the inventory: one was made for the group, the same on the three peers, never shown
+    const pass = await Promise.all(['lb1', 'lb2', 'lb3'].map(async (h) => (await on(h, "sed -n 's/^ *auth_pass *//p' /etc/keepalived/keepalived.conf")).trim()));
+    expect(pass[0]).toMatch(/^[!-~]{8}$/);
+    expect(new Set(pass).size).toBe(1);
+    expect(JSON.stringify(first.events)).not.toContain(pass[0]);
     const again = await run();
     expect(again.code).toBe(0);
     expect(changed(again.events)).toEqual([]);

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import keepalived from '../../roles/keepalived/index.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
@@ -5,6 +9,11 @@ import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js'
 const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({ osFamily, osId: osFamily, osVersion: '1', arch: 'x86_64', user: 'root', root: true, cpus: 2, memoryMb: 2048, hostname: 'vm1', systemd: true, container: false });
 const peer = (name: string, address: string, vars: Record<string, unknown> = {}): PeerHost => ({ name, address, groups: ['control_plane', 'keepalived'], vars });
 const HOSTS = [peer('vm1', '10.20.0.11'), peer('vm2', '10.20.0.12'), peer('vm3', '10.20.0.13')];
+const writeTmp = (text: string) => {
+  const f = join(mkdtempSync(join(tmpdir(), 'orch-keepalived-')), 'keepalived.conf');
+  writeFileSync(f, text);
+  return f;
+};
 const defaults = Object.fromEntries(Object.entries(keepalived.vars).map(([k, s]) => [k, s.default]));
 const ctx = (host: string, osFamily: HostFacts['osFamily'] = 'debian', vars: Record<string, unknown> = {}, hosts = HOSTS) =>
   ({
@@ -13,7 +22,8 @@ const ctx = (host: string, osFamily: HostFacts['osFamily'] = 'debian', vars: Rec
     group: (g: string) => hosts.filter((h) => h.groups.includes(g)),
     allHosts: () => hosts,
     exported: () => ({}),
-    cluster: () => '',
+    // the engine resolves the cluster value: the inventory's keepalived_auth_pass when set, as here
+    cluster: (name: string) => (name === 'keepalived_auth_pass' ? String({ ...defaults, keepalived_auth_pass: 'vrrp-pw1', ...vars }.keepalived_auth_pass) : ''),
   }) as RoleContext<any>;
 const conf = (host: string, osFamily: HostFacts['osFamily'] = 'debian', vars: Record<string, unknown> = {}) => {
   const op = keepalived.operations(ctx(host, osFamily, vars)).find((o) => o.name === '/etc/keepalived/keepalived.conf')!;
@@ -83,10 +93,20 @@ describe('keepalived role', () => {
     expect(keepalived.operations(ctx('vm1', 'debian'))[0].fact!.command).toContain('keepalived');
   });
 
-  it('the auth secret is required, at most 8 characters; validate refuses equal priorities', () => {
-    expect(keepalived.vars.keepalived_auth_pass.default).toBeUndefined();
+  it('the auth secret: from the inventory, else made once (8 characters) and read back from keepalived.conf; validate refuses equal priorities', () => {
+    expect(keepalived.vars.keepalived_auth_pass.default).toBe('');
     expect(keepalived.vars.keepalived_auth_pass.secret).toBe(true);
     expect(new RegExp(keepalived.vars.keepalived_auth_pass.schema.pattern as string).test('123456789')).toBe(false);
+    const [spec] = keepalived.clusterValues!(ctx('vm1'));
+    expect(spec).toMatchObject({ name: 'keepalived_auth_pass', group: 'keepalived', secret: true, override: 'keepalived_auth_pass' });
+    const made = spec.generate!();
+    expect(made).toMatch(/^[!-~]{8}$/);
+    expect(spec.pattern!.test(made)).toBe(true);
+    expect(spec.generate!()).not.toBe(made);
+    // the read command finds the password in the file the role writes
+    const text = conf('vm2').text;
+    const out = execFileSync('sh', ['-c', spec.read!.replaceAll('/etc/keepalived/keepalived.conf', '"$F"')], { env: { F: writeTmp(text) } }).toString().trim();
+    expect(out).toBe('vrrp-pw1');
     expect(keepalived.validate!(ctx('vm1'))).toEqual([]);
     const same = [peer('vm1', 'a'), peer('vm2', 'b', { keepalived_priority: 101 })];
     expect(keepalived.validate!(ctx('vm1', 'debian', {}, same))).toEqual(['keepalived_priority: two peers of keepalived share a priority (101, 101)']);

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import redis from '../../roles/redis/index.js';
 import sentinel from '../../roles/redis-sentinel/index.js';
@@ -18,7 +21,8 @@ function ctx(role: typeof redis | typeof sentinel, host: string, osFamily: HostF
     group: (g: string) => HOSTS.filter((h) => h.groups.includes(g)),
     allHosts: () => HOSTS,
     exported: () => ({}),
-    cluster: () => '',
+    // the engine resolves the cluster value: the inventory's redis_password, as here
+    cluster: (name: string) => (name === 'redis_password' ? String({ redis_password: PW, ...vars }.redis_password) : ''),
   } as RoleContext<any>;
 }
 const sh = (script: string) => execFileSync('sh', ['-n', '-c', script]); // syntax check with the system's sh
@@ -133,5 +137,34 @@ describe('inside a container', () => {
       '/etc/systemd/system/redis-sentinel.service.d/orch-container.conf',
     );
     expect(redis.operations(ctx(redis, 'vm2')).some((o) => o.name.includes('orch-container'))).toBe(false);
+  });
+});
+
+describe('the password as a cluster value', () => {
+  it('both roles declare the same spec on the Sentinel group; without Sentinels, on the Redis group', () => {
+    const a = redis.clusterValues!(ctx(redis, 'vm2'));
+    const b = sentinel.clusterValues!(ctx(sentinel, 'vm1'));
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ name: 'redis_password', group: 'redis_sentinel', secret: true, override: 'redis_password' });
+    expect({ ...b[0], pattern: String(b[0].pattern) }).toEqual({ ...a[0], pattern: String(a[0].pattern) });
+    const noSentinels = { ...ctx(redis, 'vm2'), group: (g: string) => (g === 'redis_sentinel' ? [] : HOSTS.filter((h) => h.groups.includes(g))) } as RoleContext<any>;
+    expect(redis.clusterValues!(noSentinels)[0].group).toBe('redis');
+    expect(redis.vars.redis_password.default).toBe('');
+    expect(a[0].pattern!.test('short')).toBe(false);
+  });
+
+  it("reads it back from orch.conf's requirepass, or from Sentinel's auth-pass on a Sentinel-only host", () => {
+    const [spec] = redis.clusterValues!(ctx(redis, 'vm2'));
+    const dir = mkdtempSync(join(tmpdir(), 'orch-redis-'));
+    const read = (files: Record<string, string>) => {
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const cmd = spec.read!.replaceAll('/etc/redis/orch.conf', `${dir}/orch.conf`).replaceAll('/etc/redis/sentinel.conf', `${dir}/sentinel.conf`);
+      return execFileSync('sh', ['-c', cmd]).toString().trim();
+    };
+    expect(read({})).toBe('');
+    expect(read({ 'sentinel.conf': 'port 26379\nsentinel monitor datalyptica 10.20.0.13 6379 2\nsentinel auth-pass datalyptica "from-sentinel-1"\n' })).toBe('from-sentinel-1');
+    const op = redis.operations(ctx(redis, 'vm2')).find((o) => o.name === '/etc/redis/orch.conf')!;
+    const orchConf = (op.plan({ stat: null, sha256: null } as never) as { diff: { after: string } }).diff.after;
+    expect(read({ 'orch.conf': orchConf })).toBe(PW);
   });
 });
