@@ -52,6 +52,11 @@ export function loadInventory(source: string, opts: LoadOptions = {}): Inventory
   return inv;
 }
 
+/** The directory holding an inventory's file (and its group_vars/, host_vars/, sim.yml). */
+export function inventoryDir(source: string, projectRoot = process.cwd()): string {
+  return dirname(inventoryFile(resolveSource(source, resolve(projectRoot))));
+}
+
 function isBareName(source: string): boolean {
   return !/[\\/]/.test(source) && source !== '.' && source !== '..';
 }

@@ -68,6 +68,8 @@ export async function simUpCommand(opts: {
   projectRoot: string;
   hosts: SimInventoryHost[];
   variant?: SimVariant;
+  /** the inventory's sim.yml: variables for the overlay, variables given an address of the network */
+  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[] };
   log?: Log;
 }): Promise<SimState> {
   const log = opts.log ?? console.log;
@@ -83,6 +85,8 @@ export async function simUpCommand(opts: {
     hosts,
     variant: opts.variant,
     projectRoot: opts.projectRoot,
+    vars: opts.simFile?.vars,
+    addressVars: opts.simFile?.addressVars,
     log: (s) => log(`  ${s}`),
   });
   log('');
@@ -93,6 +97,10 @@ export async function simUpCommand(opts: {
   log(table(rows));
   log('');
   log(`connection overlay: ${pretty(state.overlayFile)}  (used by \`orch run ... --inventory ${opts.inventoryName} --sim\`)`);
+  if (opts.simFile) {
+    const n = Object.keys(opts.simFile.vars).length;
+    log(`from ${opts.simFile.file}: ${n} variable(s) for every host${state.addresses ? `, ${Object.entries(state.addresses).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
+  }
   if (state.aptProxy) log(`apt cache:          ${state.aptProxy}`);
   if (state.hosts[0]) log(`log in:             ${simSshCommand(state, state.hosts[0].address)}`);
   log(`tear down:          orch sim down --inventory ${opts.inventoryName}`);

@@ -60,6 +60,10 @@ export interface SimState {
   /** `http://<gateway>:3142` when the apt cache works, else absent */
   aptProxy?: string;
   hosts: SimHostState[];
+  /** the `addressVars` and the address each got */
+  addresses?: Record<string, string>;
+  /** the `vars` written into the overlay */
+  vars?: Record<string, unknown>;
   createdAt: string;
 }
 
@@ -78,6 +82,13 @@ export interface SimUpOptions extends SimCommonOptions {
   concurrency?: number;
   /** per-host limit for systemd + sshd to come up (default 120 s) */
   readyTimeoutMs?: number;
+  /** variables written into the overlay for every host (an inventory's `sim.yml` vars: sources this machine reaches) */
+  vars?: Record<string, unknown>;
+  /**
+   * variables that each get one free address of the simulation's network, the same on every host, kept across
+   * `sim up` runs and never handed to a host (a VRRP VIP: keepalived_vip)
+   */
+  addressVars?: string[];
 }
 
 const LABEL_SIM = 'orch.sim';
@@ -456,6 +467,8 @@ async function writeState(state: SimState, hostKeys: Map<string, string>): Promi
   const hosts: Record<string, Record<string, unknown>> = {};
   for (const h of state.hosts) {
     hosts[h.name] = {
+      ...(state.vars ?? {}),
+      ...(state.addresses ?? {}),
       ansible_host: h.address,
       ansible_port: h.port,
       ansible_user: 'root',
@@ -536,6 +549,21 @@ export async function simUp(opts: SimUpOptions): Promise<SimState> {
     used.add(ip);
     return ip;
   };
+  // addresses for variables (VIPs): from the top of the subnet down, the ones of the last `sim up` kept
+  const previous = (await loadSimState(sim, { projectRoot }).catch(() => undefined))?.addresses ?? {};
+  const addresses: Record<string, string> = {};
+  let top = last;
+  for (const v of opts.addressVars ?? []) {
+    const kept = previous[v];
+    if (kept && inSubnet(kept, net.subnet) && !used.has(kept) && !Object.values(addresses).includes(kept)) addresses[v] = kept;
+  }
+  for (const v of opts.addressVars ?? []) {
+    if (addresses[v]) continue;
+    while (top > first + 10 && (used.has(intToIp(top)) || Object.values(addresses).includes(intToIp(top)))) top--;
+    if (top <= first + 10) throw new Error(`network ${net.name} (${net.subnet}) has no free address left for ${v}`);
+    addresses[v] = intToIp(top--);
+  }
+  for (const ip of Object.values(addresses)) used.add(ip);
   const plan = opts.hosts.map((spec) => {
     const res = planResources(spec, opts.hosts.length);
     const hash = specHash(image, spec, res, net);
@@ -591,6 +619,8 @@ export async function simUp(opts: SimUpOptions): Promise<SimState> {
     knownHostsFile: join(stateDir, 'known_hosts'),
     ...(proxy ? { aptProxy: proxy } : {}),
     hosts,
+    ...(Object.keys(addresses).length ? { addresses } : {}),
+    ...(opts.vars && Object.keys(opts.vars).length ? { vars: opts.vars } : {}),
     createdAt: new Date().toISOString(),
   };
   await writeState(state, hostKeys);

@@ -1,0 +1,50 @@
+/**
+ * An inventory's `sim.yml`: what differs when its hosts are simulated (`orch sim up`, then `--sim`).
+ *
+ *   vars:                      # written into the sim overlay for every host, over the inventory's own values
+ *     etcd_source: package     #   e.g. software sources this machine reaches instead of the production downloads
+ *   addresses: [keepalived_vip]  # variables each given one free address of the simulation's network (VIPs)
+ *
+ * Production inventories stay as the seeds give them; the simulation's differences are in one file, read by
+ * `orch sim up`, shown by `orch plan --sim` as the layer `sim overlay`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, type InputProblem } from '../core/errors.js';
+import { readYamlFile } from './yaml-file.js';
+
+export const SIM_FILE = 'sim.yml';
+
+export interface SimFile {
+  file: string;
+  vars: Record<string, unknown>;
+  addressVars: string[];
+}
+
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The inventory directory's sim.yml, or undefined when it has none; bad content is an InputError. */
+export function loadSimFile(inventoryDir: string): SimFile | undefined {
+  const path = join(inventoryDir, SIM_FILE);
+  if (!existsSync(path)) return undefined;
+  const parsed = readYamlFile(path);
+  const { file, data } = parsed;
+  if (parsed.problems.length) throw new InputError(parsed.problems);
+  const problems: InputProblem[] = [];
+  const at = (p: Array<string | number>, message: string) => problems.push({ file, line: parsed.lineOf(p), key: p.join('.'), message });
+  const top = (data ?? {}) as Record<string, unknown>;
+  if (typeof top !== 'object' || Array.isArray(top)) throw new InputError([{ file, line: 1, message: 'expected a mapping with vars and/or addresses' }]);
+  for (const k of Object.keys(top)) if (k !== 'vars' && k !== 'addresses') at([k], `unknown key '${k}' (sim.yml has vars: and addresses:)`);
+  const vars = top.vars ?? {};
+  if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) at(['vars'], 'expected a mapping of variable: value');
+  else for (const k of Object.keys(vars)) if (!VAR_NAME.test(k)) at(['vars', k], `'${k}' is not a variable name`);
+  const addresses = top.addresses ?? [];
+  if (!Array.isArray(addresses)) at(['addresses'], 'expected a list of variable names, e.g. [keepalived_vip]');
+  else
+    addresses.forEach((a, i) => {
+      if (typeof a !== 'string' || !VAR_NAME.test(a)) at(['addresses', i], `'${String(a)}' is not a variable name`);
+      else if (Object.prototype.hasOwnProperty.call(vars, a)) at(['addresses', i], `'${a}' is also under vars: give it one place`);
+    });
+  if (problems.length) throw new InputError(problems);
+  return { file, vars: vars as Record<string, unknown>, addressVars: [...new Set(addresses as string[])] };
+}
