@@ -144,6 +144,35 @@ RELEASES.push(
   ),
 );
 
+/** Apache Flink's binary release for Scala 2.12 (`flink-V-bin-scala_2.12.tgz`: bin/, conf/, lib/, opt/, plugins/, examples/). */
+function flink(version: string, sha: { sha512?: string; sha256?: string }, checksumSource: string): Release {
+  const topDir = `flink-${version}`;
+  const fileName = `flink-${version}-bin-scala_2.12.tgz`;
+  return {
+    service: 'flink',
+    version,
+    base: APACHE_ARCHIVE,
+    path: `flink/flink-${version}/${fileName}`,
+    fileName,
+    topDir,
+    ...(sha.sha512 ? { sha512: normaliseSha512(sha.sha512) } : { sha256: normaliseSha256(sha.sha256!) }),
+    checksumSource,
+  };
+}
+
+// Flink 1.20.0 (the seeds' version). Apache publishes flink-1.20.0-bin-scala_2.12.tgz.sha512, which no source
+// reachable here repeats (apache/flink-docker's Dockerfiles check the GPG signature, not a hash); the sha256 is pinned
+// instead, as two independent public sources give it: nixpkgs' flink package at 1.20.0 (fetchurl
+// sha256-cI/VRMz53cDUsZL+A1eXzhbeLCbx12TFWQcwXv4UCvA=, which its builds verify) and a project's nix flake fetching
+// downloads.apache.org's 1.20.0 archive with the same hash.
+RELEASES.push(
+  flink(
+    '1.20.0',
+    { sha256: '708fd544ccf9ddc0d4b192fe035797ce16de2c26f1d764c55907305efe140af0' },
+    "nixpkgs pkgs/by-name/fl/flink/package.nix at version 1.20.0 (fetchurl SRI sha256), and an independent project's flake.nix fetching the same archive",
+  ),
+);
+
 /** Every catalogued release, optionally of one service, in catalogue order. */
 export function releases(service?: string): Release[] {
   return RELEASES.filter((r) => service === undefined || r.service === service);

@@ -77,7 +77,7 @@ describe('artifact catalogue', () => {
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, kafka, spark, zookeeper\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, spark, zookeeper\)/);
   });
 });
 
