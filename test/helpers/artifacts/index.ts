@@ -23,6 +23,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { release, type Release } from '../../../src/artifacts/index.js';
+import { flinkRecipe } from './flink/recipe.js';
 import { kafkaRecipe } from './kafka/recipe.js';
 import { sparkRecipe } from './spark/recipe.js';
 import type { Recipe } from './recipe.js';
@@ -36,6 +37,7 @@ export const ARTIFACT_FORMAT = 1;
 /** the recipes, one per service: add Spark (PyPI pyspark sdist), Flink (apache-flink-libraries) ... here */
 const RECIPES = new Map<string, Recipe>([
   [kafkaRecipe.service, kafkaRecipe],
+  [flinkRecipe.service, flinkRecipe],
   [sparkRecipe.service, sparkRecipe],
 ]);
 
