@@ -1,0 +1,102 @@
+/**
+ * The inventories of the deployment documents (../shared/seeds/), checked offline against what each document says:
+ * hosts, addresses, groups, services per host, sizes, and `orch plan`'s capacity table, quorum groups and
+ * not-yet-automated list. Every inventory is planned with playbooks/site.yml and the real roles; the variables it
+ * sets for landed roles that site.yml does not run yet are validated by planning a playbook that runs them.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { parseExtraVars } from '../../src/inventory/extra-vars.js';
+import { RoleRegistry } from '../../src/role/registry.js';
+import { projectRoot } from '../../src/core/project.js';
+import { renderPlan } from '../../src/cli/commands/plan.js';
+import type { Inventory } from '../../src/inventory/types.js';
+
+const SITE = join(projectRoot, 'playbooks', 'site.yml');
+const registry = new RoleRegistry();
+
+async function plan(inventory: string, playbook: string = SITE, extra: string[] = []): Promise<RunPlan> {
+  return buildPlan({ inventory: loadInventory(inventory, { projectRoot }), playbook: loadPlaybook(playbook), registry, extraVars: parseExtraVars(extra, projectRoot) });
+}
+
+const hostsOf = (inv: Inventory, group: string) => [...inv.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name);
+const phaseHosts = (p: RunPlan, name: string) => p.phases.find((x) => x.phase.name === name)?.hosts.map((h) => h.name) ?? [];
+const capacityOf = (p: RunPlan, host: string) => p.capacity?.find((c) => c.host === host);
+const notAutomated = (p: RunPlan) => Object.fromEntries((p.notAutomated ?? []).map((n) => [n.group, n.hosts]));
+const quorumOf = (p: RunPlan, group: string) => p.quorums?.find((q) => q.group === group);
+/** a role's variables on a host, as planned */
+const varsOf = (p: RunPlan, host: string, role: string) => (p.hostRoles.get(host) ?? []).find((r) => r.name === role)?.vars ?? {};
+
+describe('inventory spark-kafka-aws (spark-kafka-cluster-aws.md)', () => {
+  const PB = join(projectRoot, 'playbooks', 'spark-kafka-aws.yml');
+
+  it("has the document's four hosts, addresses, logins, sizes and groups", () => {
+    const inv = loadInventory('spark-kafka-aws', { projectRoot });
+    expect([...inv.hosts.keys()]).toEqual(['bastion', 'master', 'worker1', 'worker2']);
+    for (const [g, hosts] of Object.entries({ bastion: ['bastion'], master: ['master'], workers: ['worker1', 'worker2'], private: ['master', 'worker1', 'worker2'], zookeeper: ['master'], kafka: ['master'], spark_master: ['master'], spark_worker: ['worker1', 'worker2'] }))
+      expect(hostsOf(inv, g), g).toEqual(hosts);
+  });
+
+  it('plans its own playbook in the play order of the document: bastion, master, workers, verification', async () => {
+    const p = await plan('spark-kafka-aws', PB);
+    expect(p.phases.map((x) => [x.phase.name, x.hosts.map((h) => h.name), x.hosts[0]?.roles.map((r) => r.name)])).toEqual([
+      ['bastion', ['bastion'], ['common']],
+      ['master', ['master'], ['common', 'java', 'zookeeper', 'kafka']],
+      ['workers', ['worker1', 'worker2'], ['common', 'java']],
+      ['verification', ['master', 'worker1', 'worker2'], []],
+    ]);
+    // the spark role has not landed: its groups are listed, never dropped
+    expect(notAutomated(p)).toEqual({ spark_master: ['master'], spark_worker: ['worker1', 'worker2'] });
+  });
+
+  it('reaches the private hosts through the bastion (jump host), the bastion directly', async () => {
+    const p = await plan('spark-kafka-aws', PB);
+    const c = (h: string) => p.connections.get(h)!;
+    expect(c('bastion')).toMatchObject({ address: '10.0.13.122', user: 'ec2-user', become: true, jump: [] });
+    for (const [h, address] of [['master', '10.0.136.17'], ['worker1', '10.0.137.14'], ['worker2', '10.0.128.219']]) {
+      expect(c(h)).toMatchObject({ address, port: 22, user: 'ubuntu', become: true });
+      expect(c(h).jump).toEqual([{ address: '10.0.13.122', port: 22, user: 'ec2-user', privateKeyFile: expect.stringMatching(/\/\.ssh\/kafka-spark-keypair\.pem$/) }]);
+    }
+    // the bastion's public address, given at run time, is the jump host of every private host
+    const pub = await plan('spark-kafka-aws', PB, ['bastion_address=203.0.113.7']);
+    expect(pub.connections.get('bastion')!.address).toBe('203.0.113.7');
+    expect(pub.connections.get('worker2')!.jump[0].address).toBe('203.0.113.7');
+  });
+
+  it("carries the document's Java, ZooKeeper and Kafka settings", async () => {
+    const p = await plan('spark-kafka-aws', PB);
+    expect(varsOf(p, 'worker1', 'java').java_package_version).toBe('11');
+    expect(varsOf(p, 'master', 'zookeeper')).toMatchObject({ zookeeper_user: 'spark', zookeeper_data_dir: '/var/lib/zookeeper', zookeeper_client_port: 2181, zookeeper_tick_time: 2000, zookeeper_init_limit: 10, zookeeper_sync_limit: 5 });
+    expect(varsOf(p, 'master', 'kafka')).toMatchObject({
+      kafka_version: '3.6.1',
+      kafka_user: 'spark',
+      kafka_port: 9092,
+      kafka_log_dirs: ['/var/lib/kafka-logs'],
+      kafka_zookeeper_connect: 'localhost:2181',
+      kafka_heap: '1G',
+      kafka_log_retention_hours: 168,
+    });
+    expect(p.hostVars.get('master')!.node_id).toBe(1); // myid 1, broker.id=1
+  });
+
+  it('fits its instance sizes; a single ZooKeeper', async () => {
+    const p = await plan('spark-kafka-aws', PB);
+    expect(capacityOf(p, 'master')).toMatchObject({ hostMemoryMb: 4096, hostCpus: 2, overMemory: false, overCpu: false });
+    expect(capacityOf(p, 'master')!.byRole.map((r) => [r.role, r.memoryMb])).toEqual([['zookeeper', 512], ['kafka', 2048]]);
+    expect(capacityOf(p, 'bastion')).toMatchObject({ hostMemoryMb: 2048, hostCpus: 2 });
+    expect(quorumOf(p, 'zookeeper')).toMatchObject({ members: ['master'], tolerates: 0 });
+    expect(quorumOf(p, 'zookeeper')!.problem).toBeUndefined();
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+  });
+
+  it('also plans with site.yml: its phases without hosts here are skipped and said so', async () => {
+    const p = await plan('spark-kafka-aws');
+    expect(phaseHosts(p, 'os-preparation')).toEqual(['bastion', 'master', 'worker1', 'worker2']);
+    expect(phaseHosts(p, 'coordination')).toEqual([]);
+    expect(p.warnings).toContain('phase 3 (coordination): host pattern "control_plane:&etcd" matches no host of the inventory');
+    expect(renderPlan(p)).toContain('phase 3 coordination  hosts: control_plane:&etcd -> 0 host(s)');
+  });
+});
