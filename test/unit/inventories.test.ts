@@ -173,3 +173,79 @@ describe('inventory flink-kafka-4c8g (flink-kafka-4vcpu-8gb.md)', () => {
     expect(notAutomated(p).kafka).toBeUndefined();
   });
 });
+
+describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
+  // the landed roles of its services, in the document's start-up order: ZooKeeper (VPS 2's step 1, "external" for
+  // VPS 1), then metadata-db + datalake-db (VPS 1); site.yml has no phase for them yet
+  const LANDED = playbook('- name: runtimes\n  hosts: all\n  roles: [java]\n- name: coordination\n  hosts: zookeeper\n  roles: [zookeeper]\n- name: databases\n  hosts: postgresql\n  roles: [postgresql]\n');
+
+  it('three VPS, each with its stack', () => {
+    const inv = loadInventory('vps-trio', { projectRoot });
+    expect([...inv.hosts.keys()]).toEqual(['vps1', 'vps2', 'vps3']);
+    const groups = (h: string) => inv.hosts.get(h)!.groups.filter((g) => g !== 'all').sort();
+    expect(groups('vps1')).toEqual(['airflow_scheduler', 'airflow_webserver', 'minio', 'postgresql']);
+    expect(groups('vps2')).toEqual(['clickhouse', 'zookeeper']);
+    expect(groups('vps3')).toEqual(['jupyterlab', 'spark_master', 'spark_worker']);
+  });
+
+  it('plans with site.yml; every service not yet automated is listed with its VPS', async () => {
+    const p = await plan('vps-trio');
+    expect(phaseHosts(p, 'os-preparation')).toEqual(['vps1', 'vps2', 'vps3']);
+    expect(p.connections.get('vps3')!.address).toBe('10.104.0.4');
+    expect(notAutomated(p)).toEqual({
+      postgresql: ['vps1'],
+      minio: ['vps1'],
+      airflow_scheduler: ['vps1'],
+      airflow_webserver: ['vps1'],
+      zookeeper: ['vps2'],
+      clickhouse: ['vps2'],
+      spark_master: ['vps3'],
+      spark_worker: ['vps3'],
+      jupyterlab: ['vps3'],
+    });
+  });
+
+  it('carries every container limit over (resource_limits); the totals are the document\'s', async () => {
+    const p = await plan('vps-trio');
+    const rl = (h: string) => p.hostVars.get(h)!.resource_limits;
+    expect(rl('vps1')).toEqual({
+      'airflow-webserver': { memory_mb: 800, cpus: 0.3 },
+      'airflow-scheduler': { memory_mb: 1536, cpus: 0.8 },
+      'postgresql@16-metadata': { memory_mb: 256, cpus: 0.2 },
+      'postgresql@16-datalake': { memory_mb: 512, cpus: 0.3 },
+      minio: { memory_mb: 512, cpus: 0.2 },
+    });
+    expect(rl('vps2')).toEqual({ 'clickhouse-01': { memory_mb: 1843, cpus: 0.9 }, 'clickhouse-02': { memory_mb: 1843, cpus: 0.9 }, zookeeper: { memory_mb: 512, cpus: 0.1 } });
+    expect(rl('vps3')).toEqual({ 'spark-master': { memory_mb: 1280, cpus: 0.6 }, 'spark-worker': { memory_mb: 2816, cpus: 1.4 }, 'spark-jupyter': { memory_mb: 1024, cpus: 0.5 } });
+    // "Resource Allocation Summary": 1.8 cores / 3.6 GB, 1.9 cores / 4.1 GB, Spark limits 3.9 cores / 7.7 GB
+    expect(limitsSum(p, 'vps1')).toEqual([3616, 1.8]);
+    expect(limitsSum(p, 'vps2')).toEqual([4198, 1.9]);
+    expect(limitsSum(p, 'vps3', { 'spark-worker': 2 })).toEqual([7936, 3.9]);
+    // against the size the document's percentages are computed with (3.67 CPUs, 8.6 GiB): its "% of Total" columns,
+    // VPS 3's limits "~106%" of CPU and "~89%" of memory
+    const share = (h: string, inst: Record<string, number> = {}) => {
+      const [mb, cpus] = limitsSum(p, h, inst);
+      return [Math.round((cpus / Number(p.hostVars.get(h)!.host_vcpus)) * 100), Math.round((mb / (Number(p.hostVars.get(h)!.host_memory_gb) * 1024)) * 100)];
+    };
+    expect(share('vps1')).toEqual([49, 41]);
+    expect(share('vps2')).toEqual([52, 48]);
+    expect(share('vps3', { 'spark-worker': 2 })).toEqual([106, 90]);
+    expect(serviceLimits(p.hostVars.get('vps1')!, 'airflow-scheduler.service')).toEqual({ memoryMax: '1536M', cpuQuota: '80%' });
+    expect(serviceLimits(p.hostVars.get('vps3')!, 'spark-worker')).toEqual({ memoryMax: '2816M', cpuQuota: '140%' });
+  });
+
+  it("validates the landed roles' variables: VPS 1's two PostgreSQL servers, VPS 2's ZooKeeper", async () => {
+    const p = await plan('vps-trio', LANDED);
+    expect(phaseHosts(p, 'coordination')).toEqual(['vps2']);
+    expect(phaseHosts(p, 'databases')).toEqual(['vps1']);
+    expect(varsOf(p, 'vps1', 'postgresql').postgresql_instances).toEqual([
+      { name: 'metadata', port: 5433, data_dir: '/pg_metadata', memory_mb: 256, databases: [{ name: 'airflow', owner: 'airflow' }] },
+      { name: 'datalake', port: 5432, data_dir: '/pg_datalake', memory_mb: 512, databases: [{ name: 'datalake', owner: 'datalake' }] },
+    ]);
+    expect(varsOf(p, 'vps2', 'zookeeper')).toMatchObject({ zookeeper_user: 'zookeeper', zookeeper_client_port: 2181, zookeeper_data_dir: '/clickhouse/zk/data', zookeeper_data_log_dir: '/clickhouse/zk/logs', zookeeper_heap: '256m' });
+    expect(p.declared!.get('vps1')!.ports.map((x) => x.port).sort()).toEqual([5432, 5433]);
+    expect(capacityOf(p, 'vps1')).toMatchObject({ memoryMb: 768, overMemory: false });
+    expect(quorumOf(p, 'zookeeper')).toMatchObject({ members: ['vps2'], tolerates: 0 });
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+  });
+});
