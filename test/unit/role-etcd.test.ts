@@ -8,22 +8,9 @@ import { describe, expect, it } from 'vitest';
 import etcd from '../../roles/etcd/index.js';
 import { healthCommand, initialCluster, leaderCommand, localEndpoint, members, rejoinScript, renderEnv, renderUnit, REJOIN_ENV } from '../../roles/etcd/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
+import type { Plan } from '../../src/ops/types.js';
 import { sh } from './ops-harness.js';
-
-const facts = (osFamily: HostFacts['osFamily'], arch = 'x86_64'): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'debian',
-  osVersion: osFamily === 'redhat' ? '9.4' : '12',
-  arch,
-  user: 'root',
-  root: true,
-  cpus: 32,
-  memoryMb: 131072,
-  hostname: 'vm1',
-  systemd: true,
-  container: false,
-});
+import { defaultsOf, named, roleContext, written } from './role-harness.js';
 
 // the seed's control plane: VM1-VM3 on the application network
 const SEED: PeerHost[] = [
@@ -31,28 +18,19 @@ const SEED: PeerHost[] = [
   { name: 'vm2', address: '10.20.0.12', groups: ['control_plane', 'etcd'], vars: {} },
   { name: 'vm3', address: '10.20.0.13', groups: ['control_plane', 'etcd'], vars: {} },
 ];
-const defaults = Object.fromEntries(Object.entries(etcd.vars).map(([k, s]) => [k, s.default]));
+const defaults = defaultsOf(etcd);
 
 function ctx(o: { host?: string; osFamily?: HostFacts['osFamily']; arch?: string; vars?: Record<string, unknown>; peers?: PeerHost[] } = {}): RoleContext<any> {
-  const peers = o.peers ?? SEED;
-  const self = peers.find((p) => p.name === (o.host ?? 'vm1')) ?? { name: o.host!, address: '10.20.0.99', groups: [], vars: {} };
-  return {
-    vars: { ...defaults, ...o.vars },
-    host: { ...self, facts: facts(o.osFamily ?? 'debian', o.arch) },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: () => ({}),
-    cluster: (name: string) => (name === 'etcd_initial_cluster_token' ? 'etcd-0123456789abcdef01234567' : ''),
-  } as RoleContext<any>;
+  return roleContext(etcd, {
+    peers: o.peers ?? SEED,
+    host: o.host ?? 'vm1',
+    facts: { osFamily: o.osFamily ?? 'debian', arch: o.arch ?? 'x86_64', cpus: 32, memoryMb: 131072 },
+    vars: o.vars,
+    cluster: { etcd_initial_cluster_token: 'etcd-0123456789abcdef01234567' },
+  });
 }
 
 const opsOf = (c: RoleContext<any>) => etcd.operations(c);
-const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));
-/** the content a file/unit op writes on a host where it does not exist yet */
-function written(op: Operation<any> | undefined): string {
-  const p = op!.plan({ stat: null, sha256: null }) as Extract<Plan, { status: 'change' }>;
-  return p.diff!.after;
-}
 
 describe('etcd role: defaults are the seeds\' values', () => {
   it('etcd 3.5.16 from the release, ports 2379/2380, group etcd', () => {

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import zookeeper from '../../roles/zookeeper/index.js';
 import { heapMb, leaderCommand, renderUnit, servers, srvrCommand } from '../../roles/zookeeper/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
+import type { Plan } from '../../src/ops/types.js';
 import { sh } from './ops-harness.js';
+import { defaultsOf, named, properties, roleContext, written } from './role-harness.js';
 
 // spark-kafka-cluster-aws.md, "Service Configuration: Apache Zookeeper": the file, comments dropped
 const SEED_PROPERTIES = {
@@ -22,41 +23,18 @@ const SEED_PROPERTIES = {
   'autopurge.purgeInterval': '1',
 };
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'ubuntu',
-  osVersion: '1',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 2,
-  memoryMb: 4096,
-  hostname: 'master',
-  systemd: true,
-  container: false,
-});
-const defaults = Object.fromEntries(Object.entries(zookeeper.vars).map(([k, s]) => [k, s.default]));
 const MASTER: PeerHost[] = [{ name: 'master', address: '10.0.136.17', groups: ['zookeeper'], vars: {} }];
 const TRIO: PeerHost[] = [1, 2, 3].map((n) => ({ name: `zk${n}`, address: `10.0.0.${10 + n}`, groups: ['zookeeper'], vars: { node_id: n } }));
 
 function ctx(o: { host?: string; peers?: PeerHost[]; osFamily?: HostFacts['osFamily']; vars?: Record<string, unknown> } = {}): RoleContext<any> {
-  const peers = o.peers ?? MASTER;
-  const self = peers.find((p) => p.name === (o.host ?? peers[0].name)) ?? { name: o.host!, address: '10.9.9.9', groups: [], vars: {} };
-  return {
-    vars: { ...defaults, ...o.vars },
-    host: { ...self, facts: facts(o.osFamily ?? 'debian') },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: (r: string) => (r === 'java' ? { java_home: '/usr/lib/jvm/java-11-openjdk-amd64' } : {}),
-    cluster: () => '',
-  } as RoleContext<any>;
+  return roleContext(zookeeper, {
+    peers: o.peers ?? MASTER,
+    host: o.host,
+    facts: { osFamily: o.osFamily ?? 'debian', memoryMb: 4096 },
+    vars: o.vars,
+    exported: { java: { java_home: '/usr/lib/jvm/java-11-openjdk-amd64' } },
+  });
 }
-const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));
-function written(op: Operation<any> | undefined): string {
-  const p = op!.plan({ stat: null, sha256: null }) as Extract<Plan, { status: 'change' }>;
-  return p.diff!.after;
-}
-const properties = (text: string) => Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
 describe("zookeeper role: the seed's single node", () => {
   const list = zookeeper.operations(ctx());
@@ -71,7 +49,7 @@ describe("zookeeper role: the seed's single node", () => {
     const myid = named(list, 'file', '/var/lib/zookeeper/myid')!;
     expect(written(myid)).toBe('1\n');
     expect(named(list, 'dir', '/var/lib/zookeeper')!.plan({ stat: null })).toMatchObject({ status: 'change' });
-    expect(defaults).toMatchObject({ zookeeper_user: 'spark', zookeeper_data_dir: '/var/lib/zookeeper', zookeeper_client_port: 2181, zookeeper_heap: '512m' });
+    expect(defaultsOf(zookeeper)).toMatchObject({ zookeeper_user: 'spark', zookeeper_data_dir: '/var/lib/zookeeper', zookeeper_client_port: 2181, zookeeper_heap: '512m' });
   });
 
   it("the unit: the seed's (after network, User=spark, Restart=on-failure, RestartSec=10), running QuorumPeerMain of the release", () => {
