@@ -15,6 +15,9 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
+import { makeMasker } from '../../src/playbook/secrets.js';
+import { jsonReporter } from '../../src/report/json.js';
+import { plainReporter } from '../../src/report/plain.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const HOSTS = ['lb1', 'lb2', 'lb3'];
@@ -57,7 +60,8 @@ const mainPid = async () => (await on('lb1', 'systemctl show -p MainPID --value 
 
 describe('haproxy + keepalived on simulated hosts', () => {
   it('converges; the config passes haproxy -c; a rerun and --check change nothing', async () => {
-    const first = await run();
+    const firstPlan = await plan();
+    const first = await runs.run(firstPlan);
     expect(first.code, JSON.stringify(first.events.filter((e) => e.type === 'op-result' && e.result.status === 'failed'))).toBe(0);
     expect(await on('lb1', 'haproxy -c -f /etc/haproxy/haproxy.cfg 2>&1')).toContain('Configuration file is valid');
     expect((await on('lb1', 'systemctl is-active haproxy keepalived')).split('\n').filter(Boolean)).toEqual(['active', 'active']);
@@ -65,7 +69,17 @@ describe('haproxy + keepalived on simulated hosts', () => {
     const pass = await Promise.all(['lb1', 'lb2', 'lb3'].map(async (h) => (await on(h, "sed -n 's/^ *auth_pass *//p' /etc/keepalived/keepalived.conf")).trim()));
     expect(pass[0]).toMatch(/^[!-~]{8}$/);
     expect(new Set(pass).size).toBe(1);
-    expect(JSON.stringify(first.events)).not.toContain(pass[0]);
+    // what orch prints of that run (plain lines with diffs, and --json) never shows it
+    const printed: string[] = [];
+    const mask = makeMasker(firstPlan.secretValues);
+    const plain = plainReporter({ write: (x) => printed.push(x), mask, verbose: true, diff: true });
+    const json = jsonReporter((x) => printed.push(x), mask);
+    for (const e of first.events) {
+      plain(e);
+      json(e);
+    }
+    expect(printed.join('')).toContain('keepalived_auth_pass');
+    expect(printed.join('')).not.toContain(pass[0]);
     const again = await run();
     expect(again.code).toBe(0);
     expect(changed(again.events)).toEqual([]);
