@@ -4,6 +4,12 @@
  * several ranges per name allowed. Mirrors Ansible's `parse_address` + `expand_hostname_range`.
  */
 
+/**
+ * Hosts one entry may expand to: a range beyond this is a typo (`vm[0:999999999]`), which would otherwise take
+ * minutes and all memory before any message; orch's fleets are hundreds of hosts.
+ */
+export const MAX_RANGE_HOSTS = 10_000;
+
 export type HostPatternResult = { hosts: string[]; port?: number } | { error: string };
 
 export function expandHostPattern(entry: string): HostPatternResult {
@@ -66,14 +72,19 @@ function expandRanges(name: string): string[] {
     for (let i = ib; i <= ie; i += step) seq.push(LETTERS[i]);
   } else {
     if (!/^\d+$/.test(beg) || !/^\d+$/.test(end)) throw new Error(`'${beg}:${end}' is neither numeric nor alphabetic`);
+    const count = Math.floor((Number(end) - Number(beg)) / step) + 1;
+    if (count > MAX_RANGE_HOSTS) throw new Error(`[${beg}:${end}] makes ${count} hosts, more than the ${MAX_RANGE_HOSTS} one entry may have`);
     const width = beg.length > 1 && beg.startsWith('0') ? beg.length : 0;
     if (width && width !== end.length) throw new Error('zero-padded begin and end must have the same length');
     seq = [];
     for (let i = Number(beg); i <= Number(end); i += step) seq.push(width ? String(i).padStart(width, '0') : String(i));
     if (seq.length === 0) throw new Error('begin must be <= end');
   }
-  return seq.flatMap((s) => {
+  const out: string[] = [];
+  for (const s of seq) {
     const host = head + s + tail;
-    return host.includes('[') ? expandRanges(host) : [host];
-  });
+    out.push(...(host.includes('[') ? expandRanges(host) : [host]));
+    if (out.length > MAX_RANGE_HOSTS) throw new Error(`the ranges make more than the ${MAX_RANGE_HOSTS} hosts one entry may have`);
+  }
+  return out;
 }
