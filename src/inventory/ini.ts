@@ -35,7 +35,7 @@ export function readIniInventory(text: string, file: string): { raw?: RawInvento
       group = section[1];
       state = section[2] ?? 'hosts';
       if (!['hosts', 'vars', 'children'].includes(state)) {
-        problem(n, `section [${group}:${state}] has an unknown type; expected [${group}], [${group}:vars] or [${group}:children]`);
+        problem(n, `section [${group}:${state}] has an unknown type; expected [${group}], [${group}:vars] or [${group}:children]`, `${group}:${state}`);
         state = 'skip';
         continue;
       }
@@ -53,7 +53,7 @@ export function readIniInventory(text: string, file: string): { raw?: RawInvento
       continue;
     }
     if (line.startsWith('[') && line.endsWith(']')) {
-      problem(n, `invalid section header '${line}'; expected [group], [group:vars] or [group:children] without spaces`);
+      problem(n, `invalid section header '${line}'; expected [group], [group:vars] or [group:children] without spaces`, line.slice(1, -1).trim() || line);
       state = 'skip';
       continue;
     }
@@ -63,7 +63,7 @@ export function readIniInventory(text: string, file: string): { raw?: RawInvento
     else if (state === 'children') readChildLine(line, n);
   }
 
-  for (const [g, line] of pendingVars) problem(line, `section [${g}:vars] is for group '${g}', which is not defined anywhere`);
+  for (const [g, line] of pendingVars) problem(line, `section [${g}:vars] is for group '${g}', which is not defined anywhere`, `${g}:vars`);
   for (const [child, refs] of pendingChildren) {
     for (const r of refs) problem(r.line, `section [${r.parent}:children] includes undefined group '${child}'`, child);
   }
@@ -74,7 +74,7 @@ export function readIniInventory(text: string, file: string): { raw?: RawInvento
     try {
       words = shlexSplit(line);
     } catch (e) {
-      problem(n, `cannot parse host line: ${(e as Error).message}`);
+      problem(n, `cannot parse host line: ${(e as Error).message}`, `${group}.${line.split(/\s+/)[0]}`);
       return;
     }
     if (words.length === 0) return;

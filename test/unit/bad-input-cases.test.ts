@@ -19,4 +19,17 @@ describe('regressions found by the property test', () => {
       { file: join(dir, 'hosts.ini'), line: 2, key: 'x[0:99999][0:99999]', message: `host range in 'x[0:99999][0:99999]': [0:99999] makes 100000 hosts, more than the ${MAX_RANGE_HOSTS} one entry may have` },
     ]);
   }); // unbounded, this took minutes and 500 MB+ of memory
+
+  it('INI problems name their key: a bad section header or type, [g:vars] of no group, an unparsable host line', () => {
+    // from the property test: '[bad group]', '[a:b]', '[x:vars]' alone, "vm1 a='unclosed", 'vm1 a=b\\'
+    const dir = tempInventory({ 'hosts.ini': "[bad group]\n[a:b]\n[x:vars]\nk=v\n[web]\nvm1 a='unclosed\nvm2 a=b\\\n" });
+    const file = join(dir, 'hosts.ini');
+    expect(problemsOf(() => loadInventory(dir))).toEqual([
+      { file, line: 1, key: 'bad group', message: "invalid section header '[bad group]'; expected [group], [group:vars] or [group:children] without spaces" },
+      { file, line: 2, key: 'a:b', message: 'section [a:b] has an unknown type; expected [a], [a:vars] or [a:children]' },
+      { file, line: 6, key: 'web.vm1', message: 'cannot parse host line: no closing quotation' },
+      { file, line: 7, key: 'web.vm2', message: 'cannot parse host line: no character after a backslash' },
+      { file, line: 3, key: 'x:vars', message: "section [x:vars] is for group 'x', which is not defined anywhere" },
+    ]);
+  });
 });
