@@ -64,7 +64,7 @@ export function parseExtraVars(args: string[], cwd: string): VarLayer[] {
     for (const w of words) {
       const eq = w.indexOf('=');
       if (eq <= 0) {
-        problems.push({ file: CLI, message: `expected key=value, {json} or @file, got '${w}'` });
+        problems.push({ file: CLI, key: w, message: `expected key=value, {json} or @file, got '${w}'` });
         continue;
       }
       const key = w.slice(0, eq);

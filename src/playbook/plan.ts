@@ -221,7 +221,7 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     }
     hostVars.set(host, values);
     origins.set(host, resolved.origins);
-    connections.set(host, connectionSpec(host, values));
+    connections.set(host, connectionSpec(host, values, resolved.origins));
     for (const k of secretKeys) {
       const v = values[k];
       if (typeof v === 'string' && v.length > 0) secretValues.add(v);
@@ -309,7 +309,7 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
 
   // 5. the phases this run executes, with hosts limited and roles filtered by tags
   const limitSet = o.limit ? new Set(selectHosts(inv, o.limit)) : null;
-  if (limitSet && limitSet.size === 0) throw new InputError([{ file: inv.source, message: `--limit ${o.limit} matches no host of the inventory` }]);
+  if (limitSet && limitSet.size === 0) throw new InputError([{ file: '--limit', key: o.limit, message: `--limit ${o.limit} matches no host of the inventory ${inv.source}` }]);
   let selected = playbook.phases;
   for (const [flag, ref] of [['--phase', o.phase], ['--from-phase', o.fromPhase]] as const) {
     if (ref === undefined) continue;

@@ -5,9 +5,27 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { loadInventory } from '../../src/inventory/load.js';
 import { expandHostPattern, MAX_RANGE_HOSTS } from '../../src/inventory/host-pattern.js';
 import { problemsOf, tempInventory } from '../helpers/inventory.js';
+import { parseExtraVars } from '../../src/inventory/extra-vars.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { buildPlan } from '../../src/playbook/plan.js';
+import { RoleRegistry } from '../../src/role/registry.js';
+import { InputError, type InputProblem } from '../../src/core/errors.js';
+
+/** The problems of the InputError (exit 4) `fn` rejects with; fails on anything else. */
+async function asyncProblemsOf(fn: () => Promise<unknown>): Promise<InputProblem[]> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof InputError && e.exitCode === 4) return e.problems;
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
 
 describe('regressions found by the property test', () => {
   it("a host range of a billion hosts ('vm[0:999999999]', 'x[0:99999][0:99999]') is refused at once, not expanded until memory runs out", () => {
@@ -31,5 +49,19 @@ describe('regressions found by the property test', () => {
       { file, line: 7, key: 'web.vm2', message: 'cannot parse host line: no character after a backslash' },
       { file, line: 3, key: 'x:vars', message: "section [x:vars] is for group 'x', which is not defined anywhere" },
     ]);
+  });
+
+  it("-e 'x' (no =), --limit matching nothing and a connection variable templated into a bad value name their key", async () => {
+    expect(problemsOf(() => parseExtraVars(['common_packages={{ x }}'], tmpdir()))).toEqual([
+      { file: '-e', key: 'x', message: "expected key=value, {json} or @file, got 'x'" },
+      { file: '-e', key: '}}', message: "expected key=value, {json} or @file, got '}}'" },
+    ]);
+    const dir = tempInventory({ 'hosts.yml': 'all:\n  hosts:\n    vm1: { ansible_host: 192.0.2.1, p: abc, ansible_port: "{{ p }}" }\n' });
+    const pb = tempInventory({ 'pb.yml': '- name: a\n  hosts: all\n  roles: [common]\n' });
+    const plan = (limit?: string) => buildPlan({ inventory: loadInventory(dir), playbook: loadPlaybook(join(pb, 'pb.yml')), registry: new RoleRegistry(), limit });
+    // was: { file: 'host vm1', key: 'ansible_port' }, without the line where it is set
+    expect(await asyncProblemsOf(() => plan())).toEqual([{ file: join(dir, 'hosts.yml'), line: 3, key: 'all.hosts.vm1.ansible_port', message: 'expected a port 1..65535, got "abc"' }]);
+    writeFileSync(join(dir, 'hosts.yml'), 'all:\n  hosts:\n    vm1: { ansible_host: 192.0.2.1 }\n');
+    expect(await asyncProblemsOf(() => plan('[0]x'))).toEqual([{ file: '--limit', key: '[0]x', message: `--limit [0]x matches no host of the inventory ${dir}` }]);
   });
 });
