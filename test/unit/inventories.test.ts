@@ -249,3 +249,162 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
   });
 });
+
+describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
+  // landed roles of the streaming tier that site.yml has no phase for yet; Schema Registry's archive checksum is the
+  // operator's (no published one to pin), given here as an operator would
+  const STREAMING = playbook('- name: runtimes\n  hosts: kafka:schema_registry\n  roles: [java]\n- name: streaming\n  hosts: kafka\n  roles: [kafka-kraft]\n- name: schema-registry\n  hosts: schema_registry\n  roles: [schema-registry]\n');
+  const OPERATOR = [`schema_registry_sha256=${'ab'.repeat(32)}`];
+
+  // "VM Groups" (name prefix, count, vCPU, RAM GB) and "Network Segmentation" (first address) of the document
+  const TABLE: Array<[string, string, number, number, number, string]> = [
+    ['lb_tier', 'lb', 3, 4, 8, '10.20.1.11'],
+    ['catalog_tier', 'pg', 3, 16, 64, '10.20.10.11'],
+    ['catalog_tier', 'nessie', 3, 8, 32, '10.20.10.21'],
+    ['coordination_tier', 'etcd', 3, 4, 16, '10.20.10.31'],
+    ['streaming_tier', 'kafka', 5, 16, 64, '10.20.20.11'],
+    ['streaming_tier', 'schema', 3, 4, 16, '10.20.20.21'],
+    ['streaming_tier', 'connect', 3, 8, 32, '10.20.20.31'],
+    ['processing_tier', 'spark-master', 2, 8, 32, '10.20.30.11'],
+    ['processing_tier', 'spark-worker', 4, 32, 128, '10.20.30.21'],
+    ['processing_tier', 'flink-jm', 2, 8, 32, '10.20.30.31'],
+    ['processing_tier', 'flink-tm', 4, 16, 64, '10.20.30.41'],
+    ['query_tier', 'trino-coord', 2, 16, 64, '10.20.40.11'],
+    ['query_tier', 'trino-worker', 3, 32, 128, '10.20.40.21'],
+    ['query_tier', 'ch', 3, 16, 64, '10.20.40.31'],
+    ['analytics_tier', 'airflow-web', 2, 4, 16, '10.20.50.11'],
+    ['analytics_tier', 'airflow-sched', 1, 8, 32, '10.20.50.21'],
+    ['analytics_tier', 'airflow-worker', 2, 16, 64, '10.20.50.31'],
+    ['analytics_tier', 'jupyter', 1, 16, 64, '10.20.50.41'],
+    ['analytics_tier', 'mlflow', 1, 8, 32, '10.20.50.51'],
+    ['monitoring_tier', 'prom', 3, 8, 32, '10.20.60.11'],
+    ['monitoring_tier', 'grafana', 3, 4, 16, '10.20.60.21'],
+    ['monitoring_tier', 'loki', 2, 8, 32, '10.20.60.31'],
+    ['monitoring_tier', 'alertmgr', 1, 4, 16, '10.20.60.41'],
+    ['iam_tier', 'keycloak', 3, 8, 32, '10.20.70.11'],
+    ['iam_tier', 'redis', 3, 4, 16, '10.20.70.21'],
+  ];
+  const SUBNET: Record<string, string> = {
+    lb_tier: '10.20.1.',
+    catalog_tier: '10.20.10.',
+    coordination_tier: '10.20.10.',
+    streaming_tier: '10.20.20.',
+    processing_tier: '10.20.30.',
+    query_tier: '10.20.40.',
+    analytics_tier: '10.20.50.',
+    monitoring_tier: '10.20.60.',
+    iam_tier: '10.20.70.',
+  };
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(2, '0')}`);
+
+  it("has every VM of the document's tables, by tier, with its address, subnet and size", async () => {
+    const inv = loadInventory('enterprise-50vm', { projectRoot });
+    const p = await plan('enterprise-50vm');
+    const v = (h: string) => p.hostVars.get(h)!;
+    expect(inv.hosts.size).toBe(TABLE.reduce((s, r) => s + r[2], 0));
+    for (const [tier, prefix, n, vcpus, gb, first] of TABLE) {
+      const base = Number(first.split('.')[3]);
+      names(prefix, n).forEach((h, i) => {
+        expect(inv.hosts.get(h)?.groups, h).toContain(tier);
+        expect([v(h).ansible_host, v(h).host_vcpus, v(h).host_memory_gb], h).toEqual([`${first.split('.').slice(0, 3).join('.')}.${base + i}`, vcpus, gb]);
+        expect(String(v(h).ansible_host).startsWith(SUBNET[tier]), h).toBe(true);
+      });
+    }
+    // the tables list 65 VMs, 776 vCPUs, 3080 GB; the summary says 50 VMs, 640 cores, 2,560 GB (README.md)
+    expect([inv.hosts.size, [...p.hostVars.values()].reduce((s, x) => s + Number(x.host_vcpus), 0), [...p.hostVars.values()].reduce((s, x) => s + Number(x.host_memory_gb), 0)]).toEqual([65, 776, 3080]);
+    // tiers are structure, not services
+    expect(p.notAutomated!.map((n) => n.group).filter((g) => g.endsWith('_tier') || g === 'control_plane')).toEqual([]);
+  });
+
+  it("places the services with the document's HA counts", () => {
+    const inv = loadInventory('enterprise-50vm', { projectRoot });
+    expect(
+      Object.fromEntries(
+        ['haproxy', 'keepalived', 'patroni', 'etcd', 'nessie', 'kafka', 'schema_registry', 'kafka_connect', 'spark_master', 'spark_worker', 'flink_jobmanager', 'flink_taskmanager', 'trino_coordinator', 'trino_worker', 'clickhouse', 'clickhouse_keeper', 'airflow_webserver', 'airflow_scheduler', 'airflow_worker', 'keycloak', 'redis', 'redis_sentinel', 'prometheus', 'grafana', 'loki', 'alertmanager'].map((g) => [g, hostsOf(inv, g).length]),
+      ),
+    ).toEqual({
+      haproxy: 3,
+      keepalived: 3,
+      patroni: 3,
+      etcd: 3,
+      nessie: 3,
+      kafka: 5, // 5 brokers ...
+      schema_registry: 3,
+      kafka_connect: 3,
+      spark_master: 2, // active + standby
+      spark_worker: 4,
+      flink_jobmanager: 2,
+      flink_taskmanager: 4,
+      trino_coordinator: 2,
+      trino_worker: 3,
+      clickhouse: 3,
+      clickhouse_keeper: 3, // embedded on the ClickHouse nodes
+      airflow_webserver: 2,
+      airflow_scheduler: 1, // the VM table's one scheduler VM (README.md)
+      airflow_worker: 2,
+      keycloak: 3,
+      redis: 3,
+      redis_sentinel: 3,
+      prometheus: 3,
+      grafana: 3,
+      loki: 2,
+      alertmanager: 1,
+    });
+    expect(hostsOf(inv, 'clickhouse_keeper')).toEqual(hostsOf(inv, 'clickhouse'));
+    expect(hostsOf(inv, 'superset')).toEqual(['airflow-web01', 'airflow-web02']);
+  });
+
+  it('plans site.yml: etcd, HAProxy + Keepalived, Patroni and Redis on their own tiers, quorums of 3, nothing oversubscribed', async () => {
+    const p = await plan('enterprise-50vm');
+    expect(phaseHosts(p, 'os-preparation')).toHaveLength(65);
+    expect(phaseHosts(p, 'coordination')).toEqual(names('etcd', 3));
+    expect(phaseHosts(p, 'load-balancer')).toEqual(names('lb', 3));
+    expect(phaseHosts(p, 'data-layer')).toEqual(names('pg', 3));
+    expect(phaseHosts(p, 'iam-redis')).toEqual(names('redis', 3));
+    expect(phaseHosts(p, 'iam-redis-sentinel')).toEqual(names('redis', 3));
+    expect(p.warnings.filter((w) => /matches no host|capacity|quorum/.test(w))).toEqual([]);
+    expect(quorumOf(p, 'etcd')).toMatchObject({ members: names('etcd', 3), tolerates: 1 });
+    expect(quorumOf(p, 'redis_sentinel')).toMatchObject({ members: names('redis', 3), tolerates: 1 });
+    expect(capacityOf(p, 'pg01')).toMatchObject({ memoryMb: 16.5 * 1024, hostMemoryMb: 64 * 1024, overMemory: false, overCpu: false });
+    expect(p.capacity!.filter((c) => c.overMemory || c.overCpu)).toEqual([]);
+    // Patroni: synchronous replication, one synchronous standby, max_connections 500, etcd01-03 as DCS
+    expect(varsOf(p, 'pg02', 'patroni')).toMatchObject({ patroni_synchronous_mode: true, patroni_synchronous_node_count: 1, patroni_version: '3.3.2', patroni_postgresql_version: '16', patroni_etcd_group: 'etcd' });
+    expect((varsOf(p, 'pg02', 'patroni').patroni_parameters as Record<string, unknown>).max_connections).toBe(500);
+    expect(varsOf(p, 'etcd02', 'etcd').etcd_version).toBe('3.5.16');
+    expect(varsOf(p, 'lb03', 'keepalived')).toMatchObject({ keepalived_vip: '203.0.113.100' });
+    expect(varsOf(p, 'redis02', 'redis').redis_master_host).toBe('redis01');
+    // the Airflow backend is its web servers' tier, on Airflow's own port
+    const http = (varsOf(p, 'lb01', 'haproxy').haproxy_frontends as Array<{ name: string; backends: Array<{ name: string; group: string; port: number }> }>).find((f) => f.name === 'http')!;
+    expect(http.backends.find((b) => b.name === 'airflow')).toMatchObject({ group: 'airflow_webserver', port: 8080 });
+    expect(http.backends.find((b) => b.name === 'trino')).toMatchObject({ group: 'trino_coordinator' });
+    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['kafka', 'clickhouse', 'clickhouse_keeper', 'spark_master', 'trino_coordinator', 'airflow_scheduler', 'superset']));
+  });
+
+  it('validates the streaming tier against the landed roles: 5 brokers, 3 KRaft controllers, Schema Registry on its 3 VMs', async () => {
+    const p = await plan('enterprise-50vm', STREAMING, OPERATOR);
+    expect(phaseHosts(p, 'streaming')).toEqual(names('kafka', 5));
+    const roles = names('kafka', 5).map((h) => varsOf(p, h, 'kafka-kraft').kafka_process_roles);
+    expect(roles).toEqual(['broker,controller', 'broker,controller', 'broker,controller', 'broker', 'broker']);
+    expect(names('kafka', 5).map((h) => p.hostVars.get(h)!.node_id)).toEqual([1, 2, 3, 4, 5]);
+    expect(quorumOf(p, 'kafka_controllers')).toMatchObject({ kind: 'raft', members: names('kafka', 3), tolerates: 1 });
+    expect(quorumOf(p, 'kafka_controllers')!.problem).toBeUndefined();
+    expect(p.declared!.get('kafka04')!.ports.map((x) => x.port)).toEqual([9092]);
+    expect(p.declared!.get('kafka01')!.ports.map((x) => x.port)).toEqual([9092, 9093]);
+    expect(varsOf(p, 'kafka05', 'kafka-kraft')).toMatchObject({ kafka_version: '3.9.0', kafka_default_replication_factor: 3, kafka_min_insync_replicas: 2, kafka_log_dirs: ['/data/kafka/logs'], kafka_compression_type: 'lz4', kafka_unclean_leader_election: false });
+    expect(capacityOf(p, 'kafka01')).toMatchObject({ memoryMb: 17 * 1024, hostMemoryMb: 64 * 1024, overMemory: false });
+    expect(phaseHosts(p, 'schema-registry')).toEqual(names('schema', 3));
+    expect(varsOf(p, 'schema02', 'schema-registry')).toMatchObject({ schema_registry_version: '7.8.0', schema_registry_port: 8085, schema_registry_kafka_group: 'kafka' });
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+    // without the operator's checksum the role refuses, before any host is touched
+    await expect(plan('enterprise-50vm', STREAMING)).rejects.toThrow(/schema_registry_sha(512|256)/);
+  });
+
+  it('gives every clustered host a node_id unique in its cluster', async () => {
+    const p = await plan('enterprise-50vm');
+    const inv = p.inventory;
+    for (const g of ['etcd', 'patroni', 'kafka', 'schema_registry', 'kafka_connect', 'clickhouse', 'clickhouse_keeper', 'redis', 'keycloak', 'nessie', 'spark_master', 'flink_jobmanager', 'trino_coordinator', 'prometheus', 'grafana', 'loki']) {
+      const ids = hostsOf(inv, g).map((h) => p.hostVars.get(h)!.node_id);
+      expect(ids, g).toEqual(ids.map((_, i) => i + 1));
+    }
+  });
+});
