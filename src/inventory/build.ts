@@ -61,6 +61,7 @@ export function buildInventory(raw: RawInventory, source: string): { inventory: 
       name: r.name,
       vars: Object.keys(r.vars.values).length ? [r.vars] : [],
       groups: sortGroups(inv, [...member], depths),
+      origin: { file: raw.file, line: r.line, key: r.key ?? r.name },
     };
     inv.hosts.set(r.name, host);
   }

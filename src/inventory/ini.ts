@@ -98,7 +98,7 @@ export function readIniInventory(text: string, file: string): { raw?: RawInvento
     problems.push(...check(VARS_SCHEMA, vars, file, (path) => ({ line: n, key: keyOf(path.join('.')) })));
     if (problems.length > before) return;
     for (const host of expanded.hosts) {
-      const h = raw.addHost(group, host, n);
+      const h = raw.addHost(group, host, n, `${group}.${words[0]}`);
       for (const [k, v] of Object.entries(vars)) setVar(h.vars, k, v, { file, line: n, key: keyOf(k) });
     }
   }

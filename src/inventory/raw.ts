@@ -19,6 +19,8 @@ export interface RawGroup {
 export interface RawHost {
   name: string;
   line?: number;
+  /** key path of its first entry (`all.children.kafka.hosts.vm1`, INI `kafka.vm1`) */
+  key?: string;
   vars: VarLayer;
 }
 
@@ -45,10 +47,10 @@ export class RawInventory {
   }
 
   /** Makes `host` a direct member of `group` (both created if new). */
-  addHost(group: string, host: string, line?: number): RawHost {
+  addHost(group: string, host: string, line?: number, key?: string): RawHost {
     let h = this.hosts.get(host);
     if (!h) {
-      h = { name: host, line, vars: emptyLayer(`host ${host}`) };
+      h = { name: host, line, key, vars: emptyLayer(`host ${host}`) };
       this.hosts.set(host, h);
     }
     const g = this.group(group);

@@ -41,6 +41,8 @@ export interface HostDef {
   vars: VarLayer[];
   /** every group the host belongs to, directly or through children, including `all` */
   groups: string[];
+  /** where the inventory first lists the host (for problems about the host itself) */
+  origin?: VarOrigin;
 }
 
 export interface Inventory {

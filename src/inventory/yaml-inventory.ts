@@ -59,7 +59,7 @@ export function readYamlInventory(parsed: ParsedYaml): { raw?: RawInventory; pro
             continue;
           }
           for (const host of expanded.hosts) {
-            const h = raw.addHost(name, host, line);
+            const h = raw.addHost(name, host, line, joinKey(hostPath));
             if (expanded.port !== undefined) setVar(h.vars, 'ansible_port', expanded.port, { file, line, key: joinKey(hostPath) });
             if (isMapping(hostVars)) readVars(h.vars, hostVars, hostPath);
           }

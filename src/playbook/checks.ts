@@ -20,6 +20,8 @@ export interface DeclareInput {
   hostVars: Map<string, Record<string, unknown>>;
   /** every role a host runs anywhere in the playbook, in playbook order */
   hostRoles: Map<string, RoleOnHost[]>;
+  /** where each host's variables are set, to place a role's problems */
+  origins?: Map<string, Record<string, VarOrigin>>;
 }
 
 /** Hosts as roles see them offline (no facts): address, groups, resolved variables. */
@@ -62,7 +64,10 @@ export function collectDeclarations(o: DeclareInput): { declared: Map<string, Ho
 
 /**
  * Calls `validate()` of every role on every host that runs it (offline context, as for `declares()`): each string it
- * returns is a problem at the role, naming the host; the same problem reported by several hosts is kept once.
+ * returns is a problem naming the role and the host; the same problem reported by several hosts is kept once.
+ * It is placed where the fix goes: a message that starts with one of the role's variables (`redis_master_host: ...`)
+ * at that variable where the inventory sets it; else at the inventory entry of the host it names (`host vm4 has no
+ * id`, `hosts vm1 and vm2 ...`), else of the host whose check found it.
  */
 export function roleValidations(o: DeclareInput): InputProblem[] {
   const peers = peerHosts(o.inventory, o.hostVars);
@@ -81,11 +86,20 @@ export function roleValidations(o: DeclareInput): InputProblem[] {
       for (const m of found) {
         if (seen.has(`${r.name}|${m}`)) continue;
         seen.add(`${r.name}|${m}`);
-        problems.push({ file: o.inventory.source, message: `role ${r.name} (host ${host}): ${m}` });
+        problems.push({ ...locateProblem(o, host, r, m), message: `role ${r.name} (host ${host}): ${m}` });
       }
     }
   }
   return problems;
+}
+
+function locateProblem(o: DeclareInput, host: string, r: RoleOnHost, message: string): { file: string; line?: number; key?: string } {
+  const variable = /^([A-Za-z_][A-Za-z0-9_]*):/.exec(message)?.[1];
+  const set = variable && variable in r.def.vars ? o.origins?.get(host)?.[variable] : undefined;
+  if (set && !set.file.startsWith('roles/')) return set;
+  const named = /\bhosts? ([^\s,:;()]+)/.exec(message)?.[1];
+  const about = named && o.inventory.hosts.has(named) ? named : host;
+  return o.inventory.hosts.get(about)?.origin ?? { file: o.inventory.source, key: about };
 }
 
 const portLabel = (p: DeclaredPort) => `role ${p.role} (${p.variable ? `${p.variable}: ` : ''}${p.description})`;

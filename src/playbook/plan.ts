@@ -298,7 +298,7 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
   // capacity, quorum sizes, unautomated services warnings
   const decl = collectDeclarations({ inventory: inv, hostVars, hostRoles });
   const cap = capacity(decl.declared, hostVars, origins, inv.source);
-  problems.push(...roleValidations({ inventory: inv, hostVars, hostRoles }), ...decl.problems, ...portConflicts(decl.declared, origins, inv.source), ...cap.problems);
+  problems.push(...roleValidations({ inventory: inv, hostVars, hostRoles, origins }), ...decl.problems, ...portConflicts(decl.declared, origins, inv.source), ...cap.problems);
   if (problems.length) throw new InputError(problems);
   const quorum = quorums(decl.declared);
   const unautomated = notAutomated(inv, hostRoles, decl.declared);

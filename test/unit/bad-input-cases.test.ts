@@ -64,4 +64,18 @@ describe('regressions found by the property test', () => {
     writeFileSync(join(dir, 'hosts.yml'), 'all:\n  hosts:\n    vm1: { ansible_host: 192.0.2.1 }\n');
     expect(await asyncProblemsOf(() => plan('[0]x'))).toEqual([{ file: '--limit', key: '[0]x', message: `--limit [0]x matches no host of the inventory ${dir}` }]);
   });
+
+  it("a role's offline check (validate) is placed where the fix goes: at the variable it starts with, else at the entry of the host it names", async () => {
+    // was: { file: <inventory dir>, message } without line or key, for every role problem
+    const dir = tempInventory({
+      'hosts.yml': 'all:\n  children:\n    zookeeper:\n      hosts:\n        vm1: { ansible_host: 192.0.2.1, node_id: 1 }\n        vm2: { ansible_host: 192.0.2.2 }\n    redis:\n      hosts:\n        vm1:\n      vars:\n        redis_master_host: vm9\n',
+      'pb.yml': '- name: a\n  hosts: all\n  roles: [java, zookeeper]\n- name: r\n  hosts: redis\n  roles: [redis]\n',
+    });
+    const file = join(dir, 'hosts.yml');
+    const problems = await asyncProblemsOf(async () => buildPlan({ inventory: loadInventory(dir), playbook: loadPlaybook(join(dir, 'pb.yml')), registry: new RoleRegistry() }));
+    expect(problems).toEqual([
+      { file, line: 6, key: 'all.children.zookeeper.hosts.vm2', message: 'role zookeeper (host vm1): host vm2 has no ZooKeeper id: set node_id (or zookeeper_id) to a number 1-255 unique in group zookeeper' },
+      { file, line: 11, key: 'all.children.redis.vars.redis_master_host', message: 'role redis (host vm1): redis_master_host: vm9 is not in group redis (vm1)' },
+    ]);
+  });
 });
