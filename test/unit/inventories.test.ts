@@ -188,16 +188,16 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     expect(groups('vps3')).toEqual(['jupyterlab', 'spark_master', 'spark_worker']);
   });
 
-  it('plans with site.yml; every service not yet automated is listed with its VPS', async () => {
+  it('plans with site.yml: ZooKeeper on VPS 2, the two PostgreSQL servers on VPS 1; every service not yet automated is listed with its VPS', async () => {
     const p = await plan('vps-trio');
     expect(phaseHosts(p, 'os-preparation')).toEqual(['vps1', 'vps2', 'vps3']);
+    expect(phaseHosts(p, 'coordination-zookeeper')).toEqual(['vps2']);
+    expect(phaseHosts(p, 'databases')).toEqual(['vps1']);
     expect(p.connections.get('vps3')!.address).toBe('10.104.0.4');
     expect(notAutomated(p)).toEqual({
-      postgresql: ['vps1'],
       minio: ['vps1'],
       airflow_scheduler: ['vps1'],
       airflow_webserver: ['vps1'],
-      zookeeper: ['vps2'],
       clickhouse: ['vps2'],
       spark_master: ['vps3'],
       spark_worker: ['vps3'],
@@ -362,7 +362,12 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(phaseHosts(p, 'data-layer')).toEqual(names('pg', 3));
     expect(phaseHosts(p, 'iam-redis')).toEqual(names('redis', 3));
     expect(phaseHosts(p, 'iam-redis-sentinel')).toEqual(names('redis', 3));
-    expect(p.warnings.filter((w) => /matches no host|capacity|quorum/.test(w))).toEqual([]);
+    // the phases of services this document does not place are skipped, and said so
+    expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual([
+      'phase 4 (coordination-zookeeper): host pattern "zookeeper" matches no host of the inventory',
+      'phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory',
+    ]);
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     expect(quorumOf(p, 'etcd')).toMatchObject({ members: names('etcd', 3), tolerates: 1 });
     expect(quorumOf(p, 'redis_sentinel')).toMatchObject({ members: names('redis', 3), tolerates: 1 });
     expect(capacityOf(p, 'pg01')).toMatchObject({ memoryMb: 16.5 * 1024, hostMemoryMb: 64 * 1024, overMemory: false, overCpu: false });

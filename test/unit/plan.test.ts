@@ -42,14 +42,16 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'load-balancer', 'data-layer', 'iam-redis', 'iam-redis-sentinel']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'iam-redis', 'iam-redis-sentinel']);
     const placed = (i: number) => plan.phases[i].hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed(2)).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
-    expect(placed(3)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['haproxy', 'keepalived']]));
-    expect(placed(4)).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
+    expect(placed(3)).toEqual([]); // no ZooKeeper in this seed
+    expect(placed(4)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['haproxy', 'keepalived']]));
+    expect(placed(5)).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
+    expect(placed(6)).toEqual([]); // no plain PostgreSQL server
     // the seed: Redis master VM3, replica VM2; Sentinels on VM1-VM3
-    expect(placed(5)).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
-    expect(placed(6)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
+    expect(placed(7)).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
+    expect(placed(8)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
     expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     const vm1 = plan.phases[0].hosts[0].roles[0];
     expect(vm1.name).toBe('common');
@@ -67,8 +69,10 @@ describe('plan: minimal-5vm', () => {
     expect(p1.phases.map((p) => [p.phase.name, p.hosts.map((h) => h.name)])).toEqual([
       ['runtimes', ['vm4', 'vm5']],
       ['coordination', []],
+      ['coordination-zookeeper', []],
       ['load-balancer', []],
       ['data-layer', []],
+      ['databases', []],
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
     ]);
