@@ -4,6 +4,8 @@
  *   vars:                      # written into the sim overlay for every host, over the inventory's own values
  *     etcd_source: package     #   e.g. software sources this machine reaches instead of the production downloads
  *   addresses: [keepalived_vip]  # variables each given one free address of the simulation's network (VIPs)
+ *   host_addresses:            # variables set to a simulated host's address (a bastion the others jump through)
+ *     bastion_address: bastion
  *
  * Production inventories stay as the seeds give them; the simulation's differences are in one file, read by
  * `orch sim up`, shown by `orch plan --sim` as the layer `sim overlay`.
@@ -19,6 +21,8 @@ export interface SimFile {
   file: string;
   vars: Record<string, unknown>;
   addressVars: string[];
+  /** variable -> the host whose address it gets */
+  hostAddressVars: Record<string, string>;
 }
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -34,7 +38,7 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
   const at = (p: Array<string | number>, message: string) => problems.push({ file, line: parsed.lineOf(p), key: p.join('.'), message });
   const top = (data ?? {}) as Record<string, unknown>;
   if (typeof top !== 'object' || Array.isArray(top)) throw new InputError([{ file, line: 1, message: 'expected a mapping with vars and/or addresses' }]);
-  for (const k of Object.keys(top)) if (k !== 'vars' && k !== 'addresses') at([k], `unknown key '${k}' (sim.yml has vars: and addresses:)`);
+  for (const k of Object.keys(top)) if (!['vars', 'addresses', 'host_addresses'].includes(k)) at([k], `unknown key '${k}' (sim.yml has vars:, addresses: and host_addresses:)`);
   const vars = top.vars ?? {};
   if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) at(['vars'], 'expected a mapping of variable: value');
   else for (const k of Object.keys(vars)) if (!VAR_NAME.test(k)) at(['vars', k], `'${k}' is not a variable name`);
@@ -45,6 +49,14 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
       if (typeof a !== 'string' || !VAR_NAME.test(a)) at(['addresses', i], `'${String(a)}' is not a variable name`);
       else if (Object.prototype.hasOwnProperty.call(vars, a)) at(['addresses', i], `'${a}' is also under vars: give it one place`);
     });
+  const hostAddresses = top.host_addresses ?? {};
+  if (typeof hostAddresses !== 'object' || hostAddresses === null || Array.isArray(hostAddresses)) at(['host_addresses'], 'expected a mapping of variable: host, e.g. bastion_address: bastion');
+  else
+    for (const [k, h] of Object.entries(hostAddresses)) {
+      if (!VAR_NAME.test(k)) at(['host_addresses', k], `'${k}' is not a variable name`);
+      else if (typeof h !== 'string' || !h) at(['host_addresses', k], 'expected the name of a host of the inventory');
+      else if (Object.prototype.hasOwnProperty.call(vars, k) || (Array.isArray(addresses) && addresses.includes(k))) at(['host_addresses', k], `'${k}' is also under vars or addresses: give it one place`);
+    }
   if (problems.length) throw new InputError(problems);
-  return { file, vars: vars as Record<string, unknown>, addressVars: [...new Set(addresses as string[])] };
+  return { file, vars: vars as Record<string, unknown>, addressVars: [...new Set(addresses as string[])], hostAddressVars: hostAddresses as Record<string, string> };
 }

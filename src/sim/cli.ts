@@ -69,7 +69,7 @@ export async function simUpCommand(opts: {
   hosts: SimInventoryHost[];
   variant?: SimVariant;
   /** the inventory's sim.yml: variables for the overlay, variables given an address of the network */
-  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[] };
+  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[]; hostAddressVars: Record<string, string> };
   log?: Log;
 }): Promise<SimState> {
   const log = opts.log ?? console.log;
@@ -87,6 +87,7 @@ export async function simUpCommand(opts: {
     projectRoot: opts.projectRoot,
     vars: opts.simFile?.vars,
     addressVars: opts.simFile?.addressVars,
+    hostAddressVars: opts.simFile?.hostAddressVars,
     log: (s) => log(`  ${s}`),
   });
   log('');

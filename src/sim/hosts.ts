@@ -89,6 +89,8 @@ export interface SimUpOptions extends SimCommonOptions {
    * `sim up` runs and never handed to a host (a VRRP VIP: keepalived_vip)
    */
   addressVars?: string[];
+  /** variables set to the address of one of the simulated hosts (variable -> host), e.g. a bastion's */
+  hostAddressVars?: Record<string, string>;
 }
 
 const LABEL_SIM = 'orch.sim';
@@ -564,6 +566,9 @@ export async function simUp(opts: SimUpOptions): Promise<SimState> {
     addresses[v] = intToIp(top--);
   }
   for (const ip of Object.values(addresses)) used.add(ip);
+  for (const [v, h] of Object.entries(opts.hostAddressVars ?? {})) {
+    if (!wanted.has(h)) throw new Error(`sim.yml: host_addresses.${v} names ${h}, which is not a host of this simulation (${[...wanted].join(', ')})`);
+  }
   const plan = opts.hosts.map((spec) => {
     const res = planResources(spec, opts.hosts.length);
     const hash = specHash(image, spec, res, net);
@@ -609,6 +614,7 @@ export async function simUp(opts: SimUpOptions): Promise<SimState> {
     }
   }
 
+  for (const [v, h] of Object.entries(opts.hostAddressVars ?? {})) addresses[v] = hosts.find((x) => x.name === h)!.address;
   const state: SimState = {
     name: sim,
     image,
