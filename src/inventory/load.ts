@@ -3,7 +3,7 @@
  * path), reads it (YAML or INI, as Ansible does), adds group_vars/ and host_vars/ next to it and the
  * optional sim overlay. Every problem in every file is collected and thrown at once as one InputError.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { InputProblem } from '../core/errors.js';
@@ -14,7 +14,7 @@ import { displayPath } from './paths.js';
 import type { RawInventory } from './raw.js';
 import type { Inventory } from './types.js';
 import { loadVarFiles } from './var-files.js';
-import { parseYaml } from './yaml-file.js';
+import { parseYaml, readInputFile } from './yaml-file.js';
 import { readYamlInventory } from './yaml-inventory.js';
 
 export interface LoadOptions {
@@ -96,12 +96,9 @@ function inventoryFile(p: string): string {
 }
 
 function readFile(path: string, shown: string): { raw?: RawInventory; problems: InputProblem[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return { problems: [{ file: shown, message: `cannot read: ${(e as Error).message}` }] };
-  }
+  const read = readInputFile(path, shown);
+  if ('problem' in read) return { problems: [read.problem] };
+  const { text } = read;
   return looksLikeYaml(path, text) ? readYamlInventory(parseYaml(text, shown)) : readIniInventory(text, shown);
 }
 

@@ -3,7 +3,7 @@
  * keeping the parsed document so that any key path can be turned back into a 1-based line.
  * Syntax errors come back as InputProblems with their line instead of being thrown.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Node } from 'yaml';
 import type { InputProblem } from '../core/errors.js';
@@ -48,11 +48,12 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   if (problems.length === 0) {
     // an alias inside the node it refers to would make the data infinitely deep
     visit(doc, {
-      Alias(_, alias) {
+      Alias(_, alias, ancestors) {
         const target = alias.resolve(doc);
         const at = alias.range?.[0];
         if (target?.range && at !== undefined && target.range[0] <= at && at < target.range[2]) {
-          problems.push({ file, line: lc.linePos(at).line, message: `YAML alias *${alias.source} refers to a node that contains it` });
+          const key = keyPathOf([...ancestors, alias]).join('.');
+          problems.push({ file, line: lc.linePos(at).line, ...(key ? { key } : {}), message: `YAML alias *${alias.source} refers to a node that contains it` });
         }
       },
     });
@@ -62,22 +63,45 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     try {
       data = doc.toJS({ maxAliasCount: 1000 });
     } catch (e) {
-      problems.push({ file, message: `YAML error: ${(e as Error).message}` });
+      // an alias bomb (billion laughs): the first alias is where it starts
+      let line: number | undefined;
+      visit(doc, {
+        Alias(_, alias) {
+          if (alias.range) line = lc.linePos(alias.range[0]).line;
+          return visit.BREAK;
+        },
+      });
+      problems.push({ file, line, message: `YAML error: ${(e as Error).message}` });
     }
   }
   return { file, data: data ?? undefined, lineOf, problems };
 }
 
-/** Reads and parses a YAML (or JSON) file; an unreadable file is a problem too. */
-export function readYamlFile(path: string): ParsedYaml {
-  const file = displayPath(path);
-  let text: string;
+/**
+ * The largest input file orch reads (inventory, var file, playbook, `-e @file`): 2 MiB, some 20000 hosts with
+ * their variables. Parsing takes seconds per MiB, so a bigger file (a log or a dump given by mistake) is refused
+ * before it is read rather than parsed for minutes.
+ */
+export const MAX_INPUT_BYTES = 2 * 1024 * 1024;
+
+/** The text of an input file, or the problem that it cannot be read or is too big. */
+export function readInputFile(path: string, file: string): { text: string } | { problem: InputProblem } {
   try {
-    text = readFileSync(path, 'utf8');
+    const size = statSync(path).size;
+    if (size > MAX_INPUT_BYTES) {
+      return { problem: { file, message: `file too big: ${size} bytes, more than the ${MAX_INPUT_BYTES} (2 MiB) orch reads (is this the right file?)` } };
+    }
+    return { text: readFileSync(path, 'utf8') };
   } catch (e) {
-    return { file, data: undefined, lineOf: () => undefined, problems: [{ file, message: `cannot read: ${(e as Error).message}` }] };
+    return { problem: { file, message: `cannot read: ${(e as Error).message}` } };
   }
-  return parseYaml(text, file);
+}
+
+/** Reads and parses a YAML (or JSON) file; an unreadable or too big file is a problem too. */
+export function readYamlFile(path: string, file = displayPath(path)): ParsedYaml {
+  const read = readInputFile(path, file);
+  if ('problem' in read) return { file, data: undefined, lineOf: () => undefined, problems: [read.problem] };
+  return parseYaml(read.text, file);
 }
 
 /** Character offset of the key (map entry) or item (list) at `path`, or of the nearest ancestor found. */
@@ -100,6 +124,17 @@ function offsetOf(doc: Document, path: KeyPath): number | undefined {
     }
   }
   return best;
+}
+
+/** The key path of the last of `nodes` (the visitor's ancestors, then the node): map keys and list indexes. */
+function keyPathOf(nodes: readonly unknown[]): KeyPath {
+  const out: KeyPath = [];
+  for (let i = 0; i < nodes.length - 1; i++) {
+    const [n, child] = [nodes[i], nodes[i + 1]];
+    if (isPair(n) && child === n.value) out.push(keyText(n.key) ?? '?');
+    else if (isSeq(n)) out.push(n.items.indexOf(child as never));
+  }
+  return out;
 }
 
 function keyText(key: unknown): string | undefined {

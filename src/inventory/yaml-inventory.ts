@@ -18,7 +18,7 @@ const MAX_DEPTH = 100;
 export function readYamlInventory(parsed: ParsedYaml): { raw?: RawInventory; problems: InputProblem[] } {
   const { file, data } = parsed;
   if (parsed.problems.length) return { problems: parsed.problems };
-  if (data === undefined || data === null) return { problems: [{ file, message: 'the inventory is empty' }] };
+  if (data === undefined || data === null) return { problems: [{ file, line: parsed.lineOf([]), message: 'the inventory is empty' }] };
   if (isMapping(data) && 'plugin' in data) {
     return { problems: [{ file, line: parsed.lineOf(['plugin']), key: 'plugin', message: 'inventory plugin configurations are not supported; write the hosts out (e.g. `ansible-inventory --list --yaml`)' }] };
   }

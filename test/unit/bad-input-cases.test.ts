@@ -15,6 +15,7 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import { InputError, type InputProblem } from '../../src/core/errors.js';
+import { MAX_INPUT_BYTES, parseYaml } from '../../src/inventory/yaml-file.js';
 
 /** The problems of the InputError (exit 4) `fn` rejects with; fails on anything else. */
 async function asyncProblemsOf(fn: () => Promise<unknown>): Promise<InputProblem[]> {
@@ -78,4 +79,65 @@ describe('regressions found by the property test', () => {
       { file, line: 11, key: 'all.children.redis.vars.redis_master_host', message: 'role redis (host vm1): redis_master_host: vm9 is not in group redis (vm1)' },
     ]);
   });
+
+  it('a playbook reads YAML anchors, aliases and << merges as inventories do (YAML 1.1, as Ansible), and refuses an alias bomb', () => {
+    // found by the property test's alias mutations: `roles: *r` was read as no list at all, `<<: *p` as an unknown
+    // key, and a billion-laughs document planned, its aliases read as nothing
+    const dir = tempInventory({
+      'aliases.yml': '- name: a\n  hosts: all\n  roles: &r [common]\n- name: b\n  hosts: all\n  roles: *r\n',
+      'merge.yml': '- &p\n  name: a\n  hosts: all\n  roles: [common]\n- <<: *p\n  name: b\n',
+      'bomb.yml': `- name: a\n  hosts: all\n  roles: [common]\n  tags:\n${bomb('    - ')}`,
+    });
+    for (const f of ['aliases.yml', 'merge.yml']) {
+      expect(loadPlaybook(join(dir, f)).phases.map((p) => [p.name, p.hosts, p.roles.map((r) => r.name)])).toEqual([['a', 'all', ['common']], ['b', 'all', ['common']]]);
+    }
+    expect(problemsOf(() => loadPlaybook(join(dir, 'bomb.yml')))).toEqual([{ file: join(dir, 'bomb.yml'), line: 6, message: 'YAML error: Excessive alias count indicates a resource exhaustion attack' }]);
+  });
+
+  it('a YAML alias inside the node it names is refused with its key path', () => {
+    expect(parseYaml('all:\n  children:\n    a: &a\n      hosts:\n        - *a\n', 'f').problems).toEqual([{ file: 'f', line: 5, key: 'all.children.a.hosts.0', message: 'YAML alias *a refers to a node that contains it' }]);
+  });
 });
+
+describe('hand cases: alias bombs and huge files are refused within a bound', () => {
+  const pb = '- name: a\n  hosts: all\n  roles: [common]\n';
+  const inv = 'all:\n  hosts:\n    vm1: { ansible_host: 192.0.2.1 }\n';
+  const EXCESSIVE = 'YAML error: Excessive alias count indicates a resource exhaustion attack';
+
+  it('billion laughs in hosts.yml, group_vars, host_vars, -e @file and -e {...}: exit 4 at the first alias', () => {
+    const dir = tempInventory({ 'hosts.yml': `${inv}  vars:\n    lol:\n${bomb('      - ')}` });
+    expect(problemsOf(() => loadInventory(dir))).toEqual([{ file: join(dir, 'hosts.yml'), line: 7, message: EXCESSIVE }]);
+    for (const f of ['group_vars/all.yml', 'host_vars/vm1.yml']) {
+      const d = tempInventory({ 'hosts.yml': inv, [f]: `lol:\n${bomb('  - ')}` });
+      expect(problemsOf(() => loadInventory(d))).toEqual([{ file: join(d, f), line: 3, message: EXCESSIVE }]);
+    }
+    const v = tempInventory({ 'v.yml': `lol:\n${bomb('  - ')}` });
+    expect(problemsOf(() => parseExtraVars(['@v.yml'], v))).toEqual([{ file: join(v, 'v.yml'), line: 3, message: EXCESSIVE }]);
+    const flow = `{lol: [${[...'abcdefghi'].map((n, i) => `&${n} [${Array(9).fill(i ? `*${'abcdefghi'[i - 1]}` : 'x').join(', ')}]`).join(', ')}]}`;
+    expect(problemsOf(() => parseExtraVars([flow], v))).toEqual([{ file: '-e', line: 1, message: EXCESSIVE }]);
+  });
+
+  it(`files over ${MAX_INPUT_BYTES} bytes (inventory YAML or INI, var files, playbook, -e @file) are refused unread`, () => {
+    const big = '#'.repeat(MAX_INPUT_BYTES) + '\n';
+    const tooBig = (f: string) => ({ file: f, message: `file too big: ${big.length} bytes, more than the ${MAX_INPUT_BYTES} (2 MiB) orch reads (is this the right file?)` });
+    for (const f of ['hosts.yml', 'hosts.ini']) {
+      const d = tempInventory({ [f]: big });
+      expect(problemsOf(() => loadInventory(d))).toEqual([tooBig(join(d, f))]);
+    }
+    const d = tempInventory({ 'hosts.yml': inv, 'group_vars/all.yml': big, 'host_vars/vm1/a.yml': big, 'pb.yml': big, 'v.yml': big });
+    expect(problemsOf(() => loadInventory(d))).toEqual([tooBig(join(d, 'group_vars/all.yml')), tooBig(join(d, 'host_vars/vm1/a.yml'))]);
+    expect(problemsOf(() => loadPlaybook(join(d, 'pb.yml')))).toEqual([tooBig(join(d, 'pb.yml'))]);
+    expect(problemsOf(() => parseExtraVars(['@v.yml'], d))).toEqual([tooBig(join(d, 'v.yml'))]);
+    // just under the cap is read: a 20000-host inventory is no typo
+    writeFileSync(join(d, 'pb.yml'), pb + '#'.repeat(MAX_INPUT_BYTES - pb.length - 1) + '\n');
+    expect(loadPlaybook(join(d, 'pb.yml')).phases).toHaveLength(1);
+  });
+});
+
+/** Billion laughs: nine levels of nine aliases each (9^9 = 387 million strings), as lines starting with `lead`. */
+function bomb(lead: string): string {
+  const names = 'abcdefghi';
+  return [...names]
+    .map((n, i) => `${lead}&${n} [${i === 0 ? Array(9).fill('"lol"').join(', ') : Array(9).fill(`*${names[i - 1]}`).join(', ')}]\n`)
+    .join('');
+}

@@ -30,7 +30,7 @@ describe('playbook loading', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(InputError);
       const msgs = (e as InputError).problems.map((p) => `${p.line}:${p.key}`);
-      expect(msgs).toEqual(expect.arrayContaining(['1:[0].roles', '4:[1].name', '4:[1].hosts', '5:[1].rolez']));
+      expect(msgs).toEqual(expect.arrayContaining(['3:[0].roles', '4:[1].name', '4:[1].hosts', '5:[1].rolez'])); // at the key's own line
     }
   });
 
