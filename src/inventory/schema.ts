@@ -154,9 +154,9 @@ export function check(schema: Schema, data: unknown, file: string, locate: Locat
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
 
-/** Joins a key path for messages: `all.children.kafka.vars.heap`, list items by index (`jump.1.port`). */
+/** Joins a key path for messages: `all.children.kafka.vars.heap`, list items by index (`jump.1.port`), an empty key as `""`. */
 export function joinKey(path: KeyPath): string {
-  return path.map(String).join('.');
+  return path.map((s) => (s === '' ? '""' : String(s))).join('.');
 }
 
 function errorPath(err: ErrorObject): KeyPath {

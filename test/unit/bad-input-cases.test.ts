@@ -94,6 +94,15 @@ describe('regressions found by the property test', () => {
     expect(problemsOf(() => loadPlaybook(join(dir, 'bomb.yml')))).toEqual([{ file: join(dir, 'bomb.yml'), line: 6, message: 'YAML error: Excessive alias count indicates a resource exhaustion attack' }]);
   });
 
+  it('an empty group or host name is named as "" in the key path', () => {
+    const dir = tempInventory({ 'hosts.yml': '"":\n  hosts:\n    vm1:\nall:\n  children:\n    web:\n      hosts:\n        "":\n' });
+    expect(problemsOf(() => loadInventory(dir))).toEqual([
+      { file: join(dir, 'hosts.yml'), line: 1, key: '""', message: 'expected a group name matching ^[A-Za-z_][A-Za-z0-9_-]*$, got string ""' },
+    ]);
+    const d2 = tempInventory({ 'hosts.yml': 'all:\n  children:\n    web:\n      hosts:\n        "":\n' });
+    expect(problemsOf(() => loadInventory(d2))).toEqual([{ file: join(d2, 'hosts.yml'), line: 5, key: 'all.children.web.hosts.""', message: 'empty host name' }]);
+  });
+
   it('a YAML alias inside the node it names is refused with its key path', () => {
     expect(parseYaml('all:\n  children:\n    a: &a\n      hosts:\n        - *a\n', 'f').problems).toEqual([{ file: 'f', line: 5, key: 'all.children.a.hosts.0', message: 'YAML alias *a refers to a node that contains it' }]);
   });

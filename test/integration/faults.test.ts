@@ -1,0 +1,184 @@
+/**
+ * Faults on simulated hosts, each injected while a run is working, and what an operator then sees:
+ *   - sshd restarted on a host mid-phase, its sessions killed with it: the run ends (no hang), the other hosts
+ *     finish, that host fails cleanly or finishes; a rerun converges it;
+ *   - a host cut off the network mid-phase (`docker network disconnect`): reported unreachable, the others finish,
+ *     the recap names the phase to resume; reconnected, a rerun converges it;
+ *   - orch itself killed (SIGKILL) in the middle of an apply: the file it was replacing is at every moment either
+ *     the old one or the new one, whole (temp file, then rename); the next run converges;
+ *   - a full disk (a 1 MiB tmpfs) while a file is written: a clear error, the old file intact, no temp file left;
+ *   - an artifact mirror that is down: a clear error naming it, nothing installed on any host.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { loadInventory } from '../../src/inventory/load.js';
+import { loadPlaybook } from '../../src/playbook/load.js';
+import { buildPlan } from '../../src/playbook/plan.js';
+import type { RunEvent } from '../../src/report/events.js';
+import { RoleRegistry } from '../../src/role/registry.js';
+import { containerName, networkName } from '../../src/sim/hosts.js';
+import { faultContent } from '../fixtures/faults/roles/fault-file/index.js';
+import { useRuns } from '../helpers/run.js';
+import { failures, sleep, waitFor } from '../helpers/role-test.js';
+import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
+
+const pexec = promisify(execFile);
+const HOSTS = ['f1', 'f2', 'f3'];
+const sim = useSimHosts({ name: 'faults', hosts: HOSTS.map((name) => ({ name, groups: ['demo'] })) });
+const runs = useRuns();
+const invDir = mkdtempSync(join(tmpdir(), 'orch-faults-'));
+writeFileSync(join(invDir, 'hosts.yml'), `all:\n  hosts:\n${HOSTS.map((h) => `    ${h}:\n`).join('')}`);
+const FIXTURES = join(PROJECT_ROOT, 'test/fixtures');
+const playbooks = {
+  slow: join(FIXTURES, 'converge/playbooks/slow.yml'),
+  file: join(FIXTURES, 'faults/playbooks/file.yml'),
+  artifact: join(FIXTURES, 'faults/playbooks/artifact.yml'),
+};
+const log = (s: string) => console.log(`[faults] ${s}`);
+
+async function run(playbook: string, o: { vars?: Record<string, unknown>; limit?: string; onEvent?: (e: RunEvent) => void } = {}) {
+  const p = await buildPlan({
+    inventory: loadInventory(invDir, { overlayFile: sim.overlayFile }),
+    playbook: loadPlaybook(playbook),
+    registry: RoleRegistry.forPlaybook(playbook),
+    limit: o.limit,
+    extraVars: o.vars ? [{ label: 'extra vars', values: o.vars, origins: {} }] : [],
+  });
+  return runs.run(p, { onEvent: o.onEvent });
+}
+/** a command on the host's container, not over SSH (the faults cut SSH) */
+async function exec(host: string, cmd: string): Promise<string> {
+  const { stdout } = await pexec('docker', ['exec', containerName(sim.name, host), 'sh', '-c', cmd], { timeout: 60_000 });
+  return stdout;
+}
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const recapOf = (events: RunEvent[]) => events.find((e) => e.type === 'recap') as Extract<RunEvent, { type: 'recap' }>;
+const hostFailed = (events: RunEvent[]) => events.filter((e) => e.type === 'host-failed') as Array<Extract<RunEvent, { type: 'host-failed' }>>;
+
+describe('faults injected while orch works', () => {
+  it('sshd restarted on a host mid-phase, its sessions killed: the others finish, that host stops cleanly; a rerun converges it', async () => {
+    let injected: Promise<unknown> | undefined;
+    const t0 = Date.now();
+    const { code, events } = await run(playbooks.slow, {
+      onEvent: (e) => {
+        if (e.type === 'phase-start' && e.phase === 'slow') injected = sleep(2000).then(() => exec('f2', "systemctl restart ssh; pkill -KILL -f 'sshd: root@' || true"));
+      },
+    });
+    await injected;
+    log(`sshd restart + sessions killed on f2: the run ended after ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}`);
+    const failed = hostFailed(events);
+    // f2 either finished or failed cleanly, as one host, naming the connection; f1 and f3 finished the phase
+    expect(failed.map((e) => e.host).filter((h) => h !== 'f2')).toEqual([]);
+    for (const f of failed) expect(f.error).toMatch(/connection|closed|ssh|reset|unreachable|keepalive/i);
+    const ended = events.flatMap((e) => (e.type === 'host-end' && e.phase === 'slow' ? [e.host] : [])).sort();
+    expect(ended).toEqual(expect.arrayContaining(['f1', 'f3']));
+    expect(code).toBe(failed.length ? (failed[0].unreachable ? 3 : 2) : 0);
+    const again = await run(playbooks.slow);
+    expect(failures(again.events)).toEqual([]);
+    expect(again.code).toBe(0);
+    expect(await exec('f2', 'test -f /var/lib/demo/slow.done && echo done')).toBe('done\n');
+  });
+
+  it('a host cut off the network mid-phase: reported unreachable, the others finish, the recap names the phase; reconnected, a rerun converges it', async () => {
+    await exec('f3', 'rm -f /var/lib/demo/slow.done');
+    await exec('f1', 'rm -f /var/lib/demo/slow.done');
+    const net = networkName(sim.name);
+    const container = containerName(sim.name, 'f3');
+    let cut: Promise<unknown> | undefined;
+    const t0 = Date.now();
+    const { code, events } = await run(playbooks.slow, {
+      onEvent: (e) => {
+        if (e.type === 'phase-start' && e.phase === 'slow') cut = sleep(2000).then(() => pexec('docker', ['network', 'disconnect', net, container]));
+      },
+    });
+    await cut;
+    log(`f3 disconnected mid-phase: reported after ${((Date.now() - t0) / 1000).toFixed(1)} s (SSH keepalive 15 s x 3)`);
+    expect(code).toBe(3);
+    expect(hostFailed(events).map((e) => [e.host, e.phase, e.unreachable])).toEqual([['f3', 'slow', true]]);
+    expect(events.flatMap((e) => (e.type === 'host-end' && e.phase === 'slow' ? [e.host] : [])).sort()).toEqual(['f1', 'f2']);
+    expect(recapOf(events).resumeFrom).toBe('slow');
+    expect(await exec('f1', 'test -f /var/lib/demo/slow.done && echo done')).toBe('done\n');
+
+    await pexec('docker', ['network', 'connect', '--ip', sim.host('f3').address, '--alias', 'f3', net, container]);
+    const again = await run(playbooks.slow);
+    expect(failures(again.events)).toEqual([]);
+    expect(again.code).toBe(0);
+    const f3 = again.events.flatMap((e) => (e.type === 'op-result' && e.host === 'f3' && e.result.status === 'changed' ? [e.result.name] : []));
+    expect(f3).toEqual(['slow marker']);
+  });
+
+  it('orch killed (SIGKILL) in the middle of an apply: the file is the old one or the new one, whole, at every moment; the next run converges', async () => {
+    const A = faultContent('old', 256);
+    const B = faultContent('new', 256);
+    expect((await run(playbooks.file, { vars: { fault_seed: 'old', fault_size_kb: 256 } })).code).toBe(0);
+    expect((await exec('f1', 'sha256sum < /srv/faults/data.bin')).slice(0, 64)).toBe(sha(A));
+
+    // the real command line, in its own process, on an inventory with the simulation's connection variables
+    const overlay = parse(readFileSync(sim.overlayFile, 'utf8')) as { hosts: Record<string, Record<string, unknown>> };
+    const cliInv = mkdtempSync(join(tmpdir(), 'orch-faults-cli-'));
+    writeFileSync(join(cliInv, 'hosts.yml'), stringify({ all: { hosts: overlay.hosts } }));
+    const child = spawn(
+      process.execPath,
+      [join(PROJECT_ROOT, 'bin/orch'), 'run', playbooks.file, '--inventory', cliInv, '--plain', '-e', 'fault_seed=new', '-e', 'fault_size_kb=256', '-e', 'fault_validate_sleep=8'],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<NodeJS.Signals | number | null>((r) => child.on('exit', (c, s) => r(s ?? c)));
+    // orch is in the apply: the new content is in a temp file on f1, the slow validate step running
+    const inApply = await waitFor(() => exec('f1', "pgrep -f 'sleep 8' >/dev/null && ls /srv/faults/ | grep -c '^\\.orch\\.' || echo 0"), (o) => o.trim() !== '0', 60_000, 200);
+    expect(inApply.value.trim()).not.toBe('0');
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    log(`orch SIGKILLed ${inApply.seconds.toFixed(1)} s into the run, during f1's apply; output so far: ${out.trim().split('\n').length} line(s)`);
+    // the target is at every moment A or B, whole
+    const seen = new Set<string>();
+    for (let i = 0; i < 24; i++) {
+      const h = (await exec('f1', 'sha256sum < /srv/faults/data.bin')).slice(0, 64);
+      expect([sha(A), sha(B)]).toContain(h);
+      seen.add(h === sha(A) ? 'old' : 'new');
+      await sleep(500);
+    }
+    log(`after the kill f1's file was: ${[...seen].join(' then ')} (never anything else)`);
+    const again = await run(playbooks.file, { vars: { fault_seed: 'new', fault_size_kb: 256 } });
+    expect(failures(again.events)).toEqual([]);
+    expect(again.code).toBe(0);
+    for (const h of HOSTS) expect((await exec(h, 'sha256sum < /srv/faults/data.bin')).slice(0, 64)).toBe(sha(B));
+    expect((await run(playbooks.file, { vars: { fault_seed: 'new', fault_size_kb: 256 } })).events.some((e) => e.type === 'op-result' && e.result.status === 'changed')).toBe(false);
+  });
+
+  it('a full disk while a file is written: a clear error, the old file intact, no temp file left', async () => {
+    await exec('f2', 'mkdir -p /srv/full && mount -t tmpfs -o size=1m tmpfs /srv/full');
+    try {
+      const small = { fault_path: '/srv/full/data.bin', fault_seed: 'small', fault_size_kb: 16 };
+      expect((await run(playbooks.file, { vars: small, limit: 'f2' })).code).toBe(0);
+      const { code, events } = await run(playbooks.file, { vars: { ...small, fault_seed: 'big', fault_size_kb: 2048 }, limit: 'f2' });
+      expect(code).toBe(2);
+      const failed = events.find((e) => e.type === 'op-result' && e.result.status === 'failed') as Extract<RunEvent, { type: 'op-result' }>;
+      log(`full disk: ${failed.result.name}: ${(failed.result.output ?? failed.result.reason).trim().split('\n')[0]}`);
+      expect(failed.result.name).toBe('/srv/full/data.bin');
+      expect(`${failed.result.reason}\n${failed.result.output ?? ''}`).toMatch(/No space left on device/);
+      expect((await exec('f2', 'sha256sum < /srv/full/data.bin')).slice(0, 64)).toBe(sha(faultContent('small', 16)));
+      expect(await exec('f2', 'ls -A /srv/full')).toBe('data.bin\n');
+    } finally {
+      await exec('f2', 'umount /srv/full');
+    }
+  });
+
+  it('an artifact mirror that is down: a clear error naming it, nothing installed on any host', async () => {
+    const url = 'http://127.0.0.1:9/mirror/fault/fault-1.tgz'; // the discard port: nothing listens there
+    const { code, events } = await run(playbooks.artifact, { vars: { fault_artifact_url: url } });
+    expect(code).not.toBe(0);
+    const said = JSON.stringify(events.filter((e) => e.type === 'host-failed' || e.type === 'run-aborted' || (e.type === 'op-result' && e.result.status === 'failed')));
+    log(`mirror down: ${said.slice(0, 300)}`);
+    expect(said).toContain(url);
+    for (const h of HOSTS) expect(await exec(h, 'ls -d /opt/fault /var/tmp/.orch-artifact-* 2>/dev/null | wc -l')).toBe('0\n');
+  });
+});
