@@ -162,8 +162,8 @@ export default defineRole({
     const me = ms.find((m) => m.host === host.name);
     const ws = inGroup(group(vars.spark_worker_group), host.name) ? workerInstances(vars) : [];
     const statuses = ms.length > 1 ? ['ALIVE', 'STANDBY'] : ['ALIVE'];
-    const checks = [...(me ? [masterAnswers(me, statuses)] : []), ...(ws.length ? [workersRegistered(ms, host.address, ws)] : [])];
-    const what = [me ? `master ${statuses.join('/')}` : '', ws.length ? `worker${ws.length > 1 ? 's' : ''} ${ws.map((w) => w.id).join(', ')} ALIVE at the master` : ''].filter(Boolean).join(', ');
+    const checks = [...(me ? [masterAnswers(me, statuses)] : []), ...(ws.length ? [workersRegistered(ms, host.address, ws, 'configured')] : [])];
+    const what = [me ? `master ${statuses.join('/')}` : '', ws.length ? `worker${ws.length > 1 ? 's' : ''} ${ws.map((w) => w.id).join(', ')} ALIVE at the master with ${vars.spark_worker_cores} cores / ${vars.spark_worker_memory}` : ''].filter(Boolean).join(', ');
     return {
       services: SPARK_SERVICES,
       health: { command: checks.join('\n') || 'true', description: `spark on ${host.name}: ${what || 'nothing to check'}`, timeoutSec: vars.spark_health_timeout, intervalSec: 3 },
@@ -245,8 +245,10 @@ export default defineRole({
     if (ws.length) {
       list.push(
         ops.healthCheck({
-          name: `worker${ws.length > 1 ? 's' : ''} ${ws.map((w) => `${host.address}:${w.webuiPort}`).join(', ')} ALIVE at the master with ${vars.spark_worker_cores} cores / ${vars.spark_worker_memory}`,
-          command: workersRegistered(ms, host.address, ws),
+          // before the restart a changed setting notifies, the instance still runs (and is registered) with its old
+          // values: this check expects those it runs with; the rolled restart's gate then expects the configured ones
+          name: `worker${ws.length > 1 ? 's' : ''} ${ws.map((w) => `${host.address}:${w.webuiPort}`).join(', ')} ALIVE at the master with the cores / memory ${ws.length > 1 ? 'they run' : 'it runs'} with (configured: ${vars.spark_worker_cores} / ${vars.spark_worker_memory})`,
+          command: workersRegistered(ms, host.address, ws, 'running'),
           timeoutS: vars.spark_health_timeout,
           intervalS: 3,
         }),

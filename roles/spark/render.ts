@@ -264,13 +264,29 @@ export function masterIsActive(m: Master): string {
 
 /**
  * exits 0 when the active master (the first of `ms` whose JSON says ALIVE) lists every instance of `ws` ALIVE at this
- * host's web UI address with its cores and memory; otherwise prints what is missing
+ * host's web UI address with its cores and memory; otherwise prints what is missing.
+ *
+ * `configured` (after a restart: the rolled restart's gate) expects the configured cores and memory. `running` (the
+ * check after a run's changes, which comes before the restart a changed setting notifies) expects the cores and memory
+ * the instance's running unit was started with (SPARK_WORKER_CORES / SPARK_WORKER_MEMORY in its main process's
+ * environment): on a first start those are the configured ones; before a pending restart the old ones, still served.
  */
-export function workersRegistered(ms: Master[], address: string, ws: WorkerInstance[]): string {
+export function workersRegistered(ms: Master[], address: string, ws: WorkerInstance[], mode: 'configured' | 'running' = 'configured'): string {
+  const awk = (ui: string, cores: string, mem: string) =>
+    `awk -v RS='"id":"worker-' -v ui=${q(`"webuiaddress":"${ui}"`)} -v c=${cores} -v m=${mem} 'NR > 1 { w = $0; i = index(w, "\\"lastheartbeat\\""); if (i) w = substr(w, 1, i) } NR > 1 && index(w, ui) && index(w, c) && index(w, m) && index(w, "\\"state\\":\\"ALIVE\\"") { ok = 1 } END { exit !ok }'`;
   const checks = ws.map((w) => {
     const ui = `http://${address}:${w.webuiPort}`;
-    const awk = `awk -v RS='"id":"worker-' -v ui=${q(`"webuiaddress":"${ui}"`)} -v c=${q(`"cores":${w.cores},`)} -v m=${q(`"memory":${memoryMb(w.memory)},`)} 'NR > 1 { w = $0; i = index(w, "\\"lastheartbeat\\""); if (i) w = substr(w, 1, i) } NR > 1 && index(w, ui) && index(w, c) && index(w, m) && index(w, "\\"state\\":\\"ALIVE\\"") { ok = 1 } END { exit !ok }'`;
-    return `printf '%s' "$j" | ${awk} || { echo ${q(`worker ${ui} is not ALIVE with ${w.cores} cores / ${w.memory} at the master`)}; bad=1; }`;
+    if (mode === 'configured') {
+      return `printf '%s' "$j" | ${awk(ui, q(`"cores":${w.cores},`), q(`"memory":${memoryMb(w.memory)},`))} || { echo ${q(`worker ${ui} is not ALIVE with ${w.cores} cores / ${w.memory} at the master`)}; bad=1; }`;
+    }
+    const unit = q(`spark-worker@${w.id}.service`);
+    return [
+      `pid=$(systemctl show -p MainPID --value ${unit} 2>/dev/null); e=$(tr '\\000' '\\n' </proc/"\${pid:-0}"/environ 2>/dev/null) || e=''`,
+      `c=$(printf '%s\\n' "$e" | sed -n 's/^SPARK_WORKER_CORES=//p'); m=$(printf '%s\\n' "$e" | sed -n 's/^SPARK_WORKER_MEMORY=//p')`,
+      `case "$m" in *[gG]) mb=$(( \${m%?} * 1024 )) ;; *[mM]) mb=\${m%?} ;; *) mb='' ;; esac`,
+      `if [ -z "$c" ] || [ -z "$mb" ]; then echo ${q(`spark-worker@${w.id} is not running`)}; bad=1;`,
+      `elif ! printf '%s' "$j" | ${awk(ui, '"\\"cores\\":$c,"', '"\\"memory\\":$mb,"')}; then printf '%s\\n' ${q(`worker ${ui} is not ALIVE at the master with the cores / memory it runs with:`)}" $c / $m"; bad=1; fi`,
+    ].join('\n');
   });
   return [
     'active=""',

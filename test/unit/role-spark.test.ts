@@ -156,7 +156,7 @@ describe('spark: spark-kafka-cluster-aws.md', () => {
         '',
       ].join('\n'),
     );
-    expect(named(w, 'health')!.name).toBe('worker 10.0.136.19:8081 ALIVE at the master with 2 cores / 4g');
+    expect(named(w, 'health')!.name).toBe('worker 10.0.136.19:8081 ALIVE at the master with the cores / memory it runs with (configured: 2 / 4g)');
     expect(named(w, 'unit', '/etc/systemd/system/spark-master.service')).toBeUndefined();
     expect(named(w, 'packages')!.name).toContain('python3');
     expect(spark.validate!(ctx({ host: 'worker1' }))).toEqual([]);
@@ -331,6 +331,20 @@ describe('spark: the S3A jars and the health probes', () => {
     expect(sh(workersRegistered(ms, '10.0.136.19', w()), env).code).toBe(0);
     expect(sh(workersRegistered(ms, '10.0.136.19', w({ spark_worker_cores: 4 })), env).code).toBe(1);
     expect(sh(workersRegistered(ms, '10.0.136.19', w({ spark_worker_memory: '8g' })), env).code).toBe(1);
+    // 'running': the cores and memory the instance's main process was started with (its environment), as before a restart
+    const proc = tmp('orch-proc-');
+    writeFileSync(join(proc, 'systemctl'), '#!/bin/sh\necho 4242\n');
+    chmodSync(join(proc, 'systemctl'), 0o755);
+    const running = workersRegistered(ms, '10.0.136.18', w({ spark_worker_cores: 1 }), 'running').replaceAll('/proc/"${pid:-0}"/environ', `${proc}/environ-"\${pid:-0}"`);
+    const penv = { ...env, PATH: `${proc}:${env.PATH}` };
+    writeFileSync(join(proc, 'environ-4242'), 'HOME=/\0SPARK_WORKER_CORES=2\0SPARK_WORKER_MEMORY=4g\0');
+    expect(sh(running, penv)).toEqual({ code: 0, stdout: '' });
+    writeFileSync(join(proc, 'environ-4242'), 'SPARK_WORKER_CORES=1\0SPARK_WORKER_MEMORY=4096m\0');
+    expect(sh(running, penv).stdout).toBe('worker http://10.0.136.18:8081 is not ALIVE at the master with the cores / memory it runs with: 1 / 4096m\n');
+    writeFileSync(join(proc, 'environ-4242'), 'SPARK_WORKER_CORES=2\0SPARK_WORKER_MEMORY=4096m\0');
+    expect(sh(running, penv).code).toBe(0);
+    writeFileSync(join(proc, 'systemctl'), '#!/bin/sh\necho 0\n');
+    expect(sh(running, penv).stdout).toBe('spark-worker@1 is not running\n');
     // a standby master: not ALIVE, so the worker check looks for another
     const standby = withFakeCurl(JSON_TEXT.replace('"status" : "ALIVE"', '"status" : "STANDBY"'));
     expect(sh(masterAnswers(ms[0], ['ALIVE']), standby).stdout).toContain('master 10.0.136.17 is not ALIVE: "status":"STANDBY"');
