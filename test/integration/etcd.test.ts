@@ -8,47 +8,23 @@
  *     it, it joins with initial-cluster-state existing and gets the data back; same cluster id, one leader;
  *   - a config change restarts the members one at a time behind the health check, the leader last.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useSimHosts } from '../helpers/sim.js';
-import { useRuns } from '../helpers/run.js';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import type { RunEvent } from '../../src/report/events.js';
+import { changed, failures, handlers, useRoleTest } from '../helpers/role-test.js';
 
 // not e1..e3: the YAML 1.1 parser reads `e1` as a float (NaN)
 const HOSTS = ['etcd1', 'etcd2', 'etcd3'];
-const sim = useSimHosts({ name: 'etcd', hosts: HOSTS.map((name) => ({ name, groups: ['etcd'] })) });
-const dir = mkdtempSync(join(tmpdir(), 'orch-etcd-'));
-writeFileSync(join(dir, 'hosts.yml'), `all:\n  vars:\n    etcd_source: package\n  children:\n    etcd:\n      hosts:\n${HOSTS.map((h) => `        ${h}:\n`).join('')}`);
-const playbookFile = join(dir, 'site.yml');
-writeFileSync(playbookFile, '- name: os\n  hosts: all\n  roles: [common]\n- name: coordination\n  hosts: etcd\n  roles: [etcd]\n');
-
-async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
-  const extraVars = [{ label: 'extra vars', values: vars, origins: Object.fromEntries(Object.keys(vars).map((k) => [k, { file: '-e', key: k }])) }];
-  return buildPlan({ inventory: loadInventory(dir, { overlayFile: sim.overlayFile }), playbook: loadPlaybook(playbookFile), registry: RoleRegistry.forPlaybook(playbookFile), extraVars });
-}
-
-const runs = useRuns();
-const run = async (o: { check?: boolean; vars?: Record<string, unknown> } = {}) => runs.run(await plan(o.vars), { check: o.check });
-
-async function on(host: string, cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(host)).runScript(cmd);
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const t = useRoleTest({
+  name: 'etcd',
+  hosts: HOSTS.map((name) => ({ name, groups: ['etcd'] })),
+  inventoryVars: { etcd_source: 'package' },
+  playbook: [
+    { name: 'os', hosts: 'all', roles: ['common'] },
+    { name: 'coordination', hosts: 'etcd', roles: ['etcd'] },
+  ],
+});
+const { run, on } = t;
 const ctl = (args: string) => `ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:2379 ${args}`;
 const fields = (out: string, key: string) => [...out.matchAll(new RegExp(`^"${key}" : (.*)$`, 'gm'))].map((m) => m[1]);
-
-/** ops that changed (or would), as `host kind name` */
-const changed = (events: RunEvent[]) =>
-  events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}`] : []));
-const handlers = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'handler' ? [`${e.host} ${e.name}`] : []));
-const failures = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'host-failed' ? [`${e.host}: ${e.error}`] : []));
 
 /** the cluster as every member sees it: member id, leader and cluster id per host */
 async function status() {

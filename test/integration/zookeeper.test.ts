@@ -7,42 +7,22 @@
  *     znode written through one member is read through another;
  *   - a second run and a `--check` change nothing.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useSimHosts } from '../helpers/sim.js';
-import { useRuns } from '../helpers/run.js';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import type { RunEvent } from '../../src/report/events.js';
+import { changed, failures, useRoleTest } from '../helpers/role-test.js';
 
 const HOSTS = ['zk1', 'zk2', 'zk3'];
-const sim = useSimHosts({ name: 'zookeeper', hosts: HOSTS.map((name) => ({ name, groups: ['zookeeper'] })) });
-const dir = mkdtempSync(join(tmpdir(), 'orch-zookeeper-'));
-writeFileSync(
-  join(dir, 'hosts.yml'),
-  `all:\n  vars:\n    zookeeper_source: package\n    zookeeper_heap: 128m\n  children:\n    zookeeper:\n      hosts:\n${HOSTS.map((h, i) => `        ${h}: { node_id: ${i + 1} }\n`).join('')}`,
-);
-const playbookFile = join(dir, 'site.yml');
-writeFileSync(playbookFile, '- name: os\n  hosts: all\n  roles: [common]\n- name: runtimes\n  hosts: all\n  roles: [java]\n- name: coordination\n  hosts: zookeeper\n  roles: [zookeeper]\n');
-
-async function plan(): Promise<RunPlan> {
-  return buildPlan({ inventory: loadInventory(dir, { overlayFile: sim.overlayFile }), playbook: loadPlaybook(playbookFile), registry: RoleRegistry.forPlaybook(playbookFile) });
-}
-const runs = useRuns();
-const run = async (check = false) => runs.run(await plan(), { check });
-
-async function on(host: string, cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(host)).runScript(cmd);
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-const changed = (events: RunEvent[]) =>
-  events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}`] : []));
-const failures = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'host-failed' ? [`${e.host}: ${e.error}`] : []));
+const t = useRoleTest({
+  name: 'zookeeper',
+  hosts: HOSTS.map((name, i) => ({ name, groups: ['zookeeper'], vars: { node_id: i + 1 } })),
+  inventoryVars: { zookeeper_source: 'package', zookeeper_heap: '128m' },
+  playbook: [
+    { name: 'os', hosts: 'all', roles: ['common'] },
+    { name: 'runtimes', hosts: 'all', roles: ['java'] },
+    { name: 'coordination', hosts: 'zookeeper', roles: ['zookeeper'] },
+  ],
+});
+const run = (check = false) => t.run({ check });
+const { on } = t;
 const srvr = (h: string) => on(h, "printf srvr | nc -w 5 127.0.0.1 2181");
 
 describe('zookeeper: a 3-server ensemble from the Debian package', () => {
