@@ -13,6 +13,10 @@ const vars = {
     default: 'standalone',
     doc: "standalone: the clickhouse-keeper server (its own unit, /etc/clickhouse-keeper/keeper_config.d/orch.xml; datalyptica-minimal-5vm.md's separate Keeper, 1 GB / 0.5 CPU); embedded: <keeper_server> in the ClickHouse server's config.d (datalyptica-enterprise-50vm.md's ch01-ch03)",
   }),
+  clickhouse_keeper_source: v.oneOf(['repository', 'preinstalled'] as const, {
+    default: 'repository',
+    doc: "repository: ClickHouse's packages (packages.clickhouse.com, as the clickhouse role); preinstalled: /usr/bin/clickhouse-keeper and /etc/clickhouse-keeper/keeper_config.xml are on the host already (an image, an offline install; the tests' fixture), only netcat is installed",
+  }),
   clickhouse_version: v.str({ default: '24.12.2.59', pattern: '^[0-9]+\\.[0-9]+(\\.[0-9]+){0,2}$', doc: "ClickHouse's version (Keeper comes with it: the seeds' 24.12.2.59)" }),
   clickhouse_repository_url: v.str({ default: REPO_URL, pattern: '^https?://[^\\s]+$', doc: "base URL of ClickHouse's package repository (or a mirror with its layout)" }),
   clickhouse_repository_channel: v.oneOf(['stable', 'lts'] as const, { default: 'stable', doc: 'channel of the repository' }),
@@ -106,8 +110,9 @@ export default defineRole({
     const redhat = facts.osFamily === 'redhat';
     const withServer = host.groups.includes(CH_GROUP);
     const list: Operation<any>[] = [];
-    if (redhat) list.push(ops.file({ path: YUM_REPO, content: yumRepo(x.clickhouse_repository_url, x.clickhouse_repository_channel), owner: 'root', group: 'root', mode: 0o644 }));
-    else {
+    const fromRepository = x.clickhouse_keeper_source === 'repository';
+    if (fromRepository && redhat) list.push(ops.file({ path: YUM_REPO, content: yumRepo(x.clickhouse_repository_url, x.clickhouse_repository_channel), owner: 'root', group: 'root', mode: 0o644 }));
+    else if (fromRepository) {
       list.push(
         ops.packages({ names: ['gnupg', 'curl', 'ca-certificates'], osFamily: facts.osFamily }),
         ops.command({ name: `ClickHouse's repository key in ${APT_KEYRING}`, run: aptKeyScript(x.clickhouse_repository_url), creates: APT_KEYRING }),
@@ -116,9 +121,9 @@ export default defineRole({
       );
     }
     // the server package carries Keeper (and conflicts with the clickhouse-keeper package)
-    const pkgs = pinned(withServer ? ['clickhouse-common-static', 'clickhouse-server'] : ['clickhouse-keeper'], x.clickhouse_version, facts);
+    const pkgs = fromRepository ? pinned(withServer ? ['clickhouse-common-static', 'clickhouse-server'] : ['clickhouse-keeper'], x.clickhouse_version, facts) : [];
     list.push(
-      ops.packages({ names: [...pkgs, netcatPackage(facts)], osFamily: facts.osFamily, updateCache: true, noStart: ['clickhouse-server', 'clickhouse-keeper'] }),
+      ops.packages({ names: [...pkgs, netcatPackage(facts)], osFamily: facts.osFamily, ...(fromRepository ? { updateCache: true, noStart: ['clickhouse-server', 'clickhouse-keeper'] } : {}) }),
       ops.user({ name: 'clickhouse', system: true, createHome: false }),
       ops.dir({ path: x.clickhouse_keeper_data_dir, owner: 'clickhouse', group: 'clickhouse', mode: 0o750 }),
     );
