@@ -299,7 +299,7 @@ export default defineRole({
         ...x.clickhouse_users.map((u) => ({ ...u, passwordSha256: sha256Hex(x.clickhouse_passwords[u.name] ?? '') })),
       ],
     });
-    const after = [...(host.groups.includes(ZK_GROUP) && coord.kind === 'zookeeper' ? ['zookeeper.service'] : []), ...(host.groups.includes(KEEPER_GROUP) && coord.kind === 'keeper' ? ['clickhouse-keeper.service'] : [])];
+    const after = [...(host.groups.includes(ZK_GROUP) && coord.kind === 'zookeeper' ? ['zookeeper.service'] : []), ...(host.groups.includes(KEEPER_GROUP) && coord.kind === 'keeper' && host.vars.clickhouse_keeper_mode !== 'embedded' ? ['clickhouse-keeper.service'] : [])];
 
     const serverFiles = (s: (typeof mine)[number], etc: string, notify: string) => {
       const own = { owner: 'clickhouse', group: 'clickhouse' };

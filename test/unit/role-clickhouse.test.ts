@@ -149,6 +149,10 @@ describe('clickhouse: datalyptica-minimal-5vm.md (VM4, VM5: one shard, two repli
   it('a local keeper: the server starts after clickhouse-keeper', () => {
     const unit = written(named(ops(MINIMAL, 'vm4'), 'unit', '/etc/systemd/system/clickhouse-server.service'));
     expect(unit).toContain('After=network-online.target time-sync.target clickhouse-keeper.service\n');
+    // Keeper embedded in the server (enterprise-50vm): no unit of its own to wait for
+    const emb = MINIMAL.map((p) => ({ ...p, vars: { ...p.vars, clickhouse_keeper_mode: 'embedded' } }));
+    const embedded = written(named(ops(emb, 'vm4'), 'unit', '/etc/systemd/system/clickhouse-server.service'));
+    expect(embedded).toContain('After=network-online.target time-sync.target\n');
   });
 });
 
