@@ -10,6 +10,19 @@
  */
 export const MAX_RANGE_HOSTS = 10_000;
 
+/** A host name: DNS-like labels of letters, digits, `-` and `_` (inventory aliases use `_`), or an IPv4/IPv6 address. */
+const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+
+/** Why `name` is no host name orch accepts (undefined when it is one). */
+export function badHostName(name: string): string | undefined {
+  if (HOST_NAME.test(name) || (IPV6.test(name) && (name.match(/:/g)?.length ?? 0) >= 2)) return undefined;
+  const syntax = [...new Set(name.match(/[\s,:!&*?~[\]]/g) ?? [])].map((c) => (/\s/.test(c) ? 'a space' : `'${c}'`));
+  return syntax.length
+    ? `invalid host name '${name}': ${syntax.join(', ')} would be read as host pattern syntax (patterns split on , and :, ! excludes, & intersects, * ? [ ] glob, ~ starts a regex); a host name is letters, digits, '-', '_' and dots`
+    : `invalid host name '${name}': a host name is letters, digits, '-', '_' and dots (not starting with '-' or '.'), or an IP address`;
+}
+
 export type HostPatternResult = { hosts: string[]; port?: number } | { error: string };
 
 export function expandHostPattern(entry: string): HostPatternResult {
@@ -21,12 +34,14 @@ export function expandHostPattern(entry: string): HostPatternResult {
   if (port === undefined && text.endsWith(':')) {
     return { error: `host '${text}' ends in ':', which is reserved for a port` };
   }
-  if (!name.includes('[')) return { hosts: [name], port };
+  let hosts: string[];
   try {
-    return { hosts: expandRanges(name), port };
+    hosts = name.includes('[') ? expandRanges(name) : [name];
   } catch (e) {
     return { error: `host range in '${text}': ${(e as Error).message}` };
   }
+  const bad = hosts.map(badHostName).find(Boolean);
+  return bad ? { error: bad } : { hosts, port };
 }
 
 /** `host:port` (the host part having no other `:` outside brackets), `[ipv6]:port`, or a bare name. */
