@@ -102,6 +102,66 @@ function locateProblem(o: DeclareInput, host: string, r: RoleOnHost, message: st
   return o.inventory.hosts.get(about)?.origin ?? { file: o.inventory.source, key: about };
 }
 
+/**
+ * Members of one cluster that are one machine: two hosts with the same address and SSH port (`ansible_host` /
+ * `ansible_port`) in a consensus group (the roles' quorum declarations) or in a group a clustered role serves (one
+ * with rolling restarts or cluster values). A cluster counts such a pair as two members, so its quorum and copies
+ * are not what the inventory says: one problem per pair, naming both hosts, at the later one's address variable.
+ */
+export function sharedAddresses(
+  declared: Map<string, HostDeclarations>,
+  hostRoles: Map<string, RoleOnHost[]>,
+  connections: Map<string, { address: string; port: number }>,
+  origins: Map<string, Record<string, VarOrigin>>,
+  inv: Inventory,
+): InputProblem[] {
+  const clusters = new Map<string, { roles: Set<string>; members: string[] }>();
+  const add = (group: string, role: string, host: string) => {
+    const c = clusters.get(group) ?? { roles: new Set<string>(), members: [] };
+    c.roles.add(role);
+    if (!c.members.includes(host)) c.members.push(host);
+    clusters.set(group, c);
+  };
+  for (const [host, hd] of declared) {
+    const defs = new Map((hostRoles.get(host) ?? []).map((r) => [r.name, r.def]));
+    for (const r of hd.roles) {
+      for (const q of r.quorum ?? []) add(q.group, r.role, host);
+      const def = defs.get(r.role);
+      if (def?.rollout || def?.clusterValues) for (const g of r.serves ?? []) add(g, r.role, host);
+    }
+  }
+  const found = new Map<string, { hosts: string[]; where: string; clusters: string[] }>();
+  for (const [group, c] of clusters) {
+    const byAddress = new Map<string, string[]>();
+    for (const h of c.members) {
+      const spec = connections.get(h);
+      if (!spec) continue;
+      const k = `${spec.address}, SSH port ${spec.port}`;
+      byAddress.set(k, [...(byAddress.get(k) ?? []), h]);
+    }
+    for (const [where, hosts] of byAddress) {
+      if (hosts.length < 2) continue;
+      const id = `${where}|${hosts.join()}`;
+      const f = found.get(id) ?? { hosts, where, clusters: [] };
+      f.clusters.push(`${group} (role ${[...c.roles].join(', ')})`);
+      found.set(id, f);
+    }
+  }
+  const problems: InputProblem[] = [];
+  for (const { hosts, where, clusters: names } of found.values()) {
+    const later = hosts[hosts.length - 1];
+    const o = origins.get(later) ?? {};
+    const set = ['ansible_host', 'ansible_ssh_host', 'host'].map((k) => o[k]).find((x) => x && !x.file.startsWith('roles/'));
+    const at = set ?? inv.hosts.get(later)?.origin ?? { file: inv.source, key: later };
+    const list = hosts.length === 2 ? hosts.join(' and ') : `${hosts.slice(0, -1).join(', ')} and ${later}`;
+    problems.push({
+      ...at,
+      message: `hosts ${list} are one machine (${where}) but members of one cluster: ${names.join(', ')}; a cluster needs each member on its own host: give each its own ansible_host`,
+    });
+  }
+  return problems;
+}
+
 const portLabel = (p: DeclaredPort) => `role ${p.role} (${p.variable ? `${p.variable}: ` : ''}${p.description})`;
 
 /**

@@ -17,7 +17,7 @@ import { render, TemplateError } from './templating.js';
 import { isPlaceholder } from './secrets.js';
 import { suggestion } from './typos.js';
 import type { HostDeclarations } from '../role/declare.js';
-import { capacity, collectDeclarations, notAutomated, portConflicts, quorums, roleValidations, type CapacityRow, type NotAutomated, type QuorumGroup } from './checks.js';
+import { capacity, collectDeclarations, notAutomated, portConflicts, quorums, roleValidations, sharedAddresses, type CapacityRow, type NotAutomated, type QuorumGroup } from './checks.js';
 
 export interface PlanOptions {
   inventory: Inventory;
@@ -299,6 +299,7 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
   const decl = collectDeclarations({ inventory: inv, hostVars, hostRoles });
   const cap = capacity(decl.declared, hostVars, origins, inv.source);
   problems.push(...roleValidations({ inventory: inv, hostVars, hostRoles, origins }), ...decl.problems, ...portConflicts(decl.declared, origins, inv.source), ...cap.problems);
+  problems.push(...sharedAddresses(decl.declared, hostRoles, connections, origins, inv));
   if (problems.length) throw new InputError(problems);
   const quorum = quorums(decl.declared);
   const unautomated = notAutomated(inv, hostRoles, decl.declared);
