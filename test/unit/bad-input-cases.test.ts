@@ -15,6 +15,9 @@ import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import { InputError, type InputProblem } from '../../src/core/errors.js';
+import AjvModule from 'ajv';
+
+const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
 import { MAX_INPUT_BYTES, parseYaml } from '../../src/inventory/yaml-file.js';
 
 /** The problems of the InputError (exit 4) `fn` rejects with; fails on anything else. */
@@ -141,6 +144,116 @@ describe('hand cases: alias bombs and huge files are refused within a bound', ()
     writeFileSync(join(d, 'pb.yml'), pb + '#'.repeat(MAX_INPUT_BYTES - pb.length - 1) + '\n');
     expect(loadPlaybook(join(d, 'pb.yml')).phases).toHaveLength(1);
   });
+});
+
+const HOSTS3 = (group: string, extra: (i: number) => string = () => '') =>
+  `all:\n  children:\n    ${group}:\n      hosts:\n${[1, 2, 3].map((i) => `        vm${i}: { ansible_host: 192.0.2.${i}, node_id: ${i}${extra(i)} }\n`).join('')}`;
+
+/** buildPlan of `playbook` on the inventory written from `files` (relative to a temp dir holding `inv/` and pb.yml). */
+async function planOf(files: Record<string, string>) {
+  const dir = tempInventory(files);
+  return { dir, plan: () => buildPlan({ inventory: loadInventory(join(dir, 'inv')), playbook: loadPlaybook(join(dir, 'pb.yml')), registry: new RoleRegistry() }) };
+}
+
+describe('hand cases: clusters', () => {
+  it('duplicate node ids in a cluster: kafka-kraft (node_id, kafka_node_id) and zookeeper (node_id, zookeeper_id) name both hosts, at the entry of the first', async () => {
+    for (const [role, group, dup] of [
+      ['kafka-kraft', 'kafka', (i: number) => (i === 3 ? ', kafka_node_id: 1' : '')],
+      ['zookeeper', 'zookeeper', (i: number) => (i === 3 ? ', zookeeper_id: 1' : '')],
+    ] as const) {
+      const { dir, plan } = await planOf({ 'inv/hosts.yml': HOSTS3(group, dup), 'pb.yml': `- name: a\n  hosts: all\n  roles: [java, ${role}]\n` });
+      const problems = await asyncProblemsOf(plan);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({ file: join(dir, 'inv/hosts.yml'), line: 5, key: `all.children.${group}.hosts.vm1` });
+      expect(problems[0].message).toMatch(role === 'zookeeper' ? /hosts vm1 and vm3 have the same ZooKeeper id 1/ : /Kafka node id 1 is used by vm1 and vm3/);
+    }
+  });
+
+  it('two hosts of one address and SSH port in a cluster are refused naming both, at the later ansible_host; another SSH port is another machine', async () => {
+    for (const [role, group] of [['zookeeper', 'zookeeper'], ['etcd', 'etcd'], ['kafka-kraft', 'kafka']] as const) {
+      const inv = HOSTS3(group).replace('192.0.2.3', '192.0.2.1');
+      const { dir, plan } = await planOf({ 'inv/hosts.yml': inv, 'pb.yml': `- name: a\n  hosts: all\n  roles: [java, ${role}]\n` });
+      const problems = await asyncProblemsOf(plan);
+      expect(problems).toEqual([
+        expect.objectContaining({ file: join(dir, 'inv/hosts.yml'), line: 7, key: `all.children.${group}.hosts.vm3.ansible_host` }),
+      ]);
+      expect(problems[0].message).toMatch(new RegExp(`^hosts vm1 and vm3 are one machine \\(192\\.0\\.2\\.1, SSH port 22\\) but members of one cluster: ${group}`));
+      // the same address on another SSH port (a port-forwarded machine each) plans
+      const other = await planOf({ 'inv/hosts.yml': inv.replace('vm3: { ansible_host: 192.0.2.1', 'vm3: { ansible_port: 2222, ansible_host: 192.0.2.1'), 'pb.yml': `- name: a\n  hosts: all\n  roles: [java, ${role}]\n` });
+      await expect(other.plan()).resolves.toBeDefined();
+    }
+    // a role that is no cluster (common) may run on two names of one machine
+    const { plan } = await planOf({ 'inv/hosts.yml': HOSTS3('web').replace('192.0.2.3', '192.0.2.1'), 'pb.yml': '- name: a\n  hosts: all\n  roles: [common]\n' });
+    await expect(plan()).resolves.toBeDefined();
+  });
+});
+
+describe('hand cases: host names', () => {
+  const PATTERN_SYNTAX = ['vm 1', 'vm\t1', 'a!b', 'a&b', 'a:b', 'a,b', 'vm*', 'vm?', '~vm'];
+  const NO_HOST_NAME = ['-x', '.x', 'a..b', 'a/b', 'h"q', 'é'];
+
+  it('a host name with a space, ! & : , * ? or ~ (pattern syntax) or that is no host name is refused in YAML and INI, naming it', () => {
+    for (const name of [...PATTERN_SYNTAX, ...NO_HOST_NAME]) {
+      const dir = tempInventory({ 'hosts.yml': `all:\n  children:\n    web:\n      hosts:\n        ${JSON.stringify(name)}: { ansible_host: 192.0.2.1 }\n` });
+      const [p, ...rest] = problemsOf(() => loadInventory(dir));
+      expect(rest).toEqual([]);
+      expect(p).toMatchObject({ file: join(dir, 'hosts.yml'), line: 5, key: `all.children.web.hosts.${name}` });
+      expect(p.message).toMatch(PATTERN_SYNTAX.includes(name) ? new RegExp(`^invalid host name '.*': .* would be read as host pattern syntax`) : /^invalid host name '.*': a host name is letters, digits/);
+    }
+    for (const name of ['a!b', 'a&b', 'a,b', 'vm*', '~vm', '-x', 'h"q']) {
+      const dir = tempInventory({ 'hosts.ini': `[web]\nvm1\n${name.replace('"', '\\"')} ansible_host=192.0.2.1\n` });
+      expect(problemsOf(() => loadInventory(dir))).toEqual([expect.objectContaining({ file: join(dir, 'hosts.ini'), line: 3, key: name, message: expect.stringMatching(/^invalid host name/) })]);
+    }
+    // what stays valid: DNS names, aliases with _, addresses, ports and ranges
+    const dir = tempInventory({ 'hosts.yml': 'all:\n  hosts:\n    web01.example.com:\n    vm_5:\n    192.0.2.7:\n    "2001:db8::1":\n    "db:2222":\n    "n[01:03]":\n' });
+    expect([...loadInventory(dir).hosts.keys()]).toEqual(['web01.example.com', 'vm_5', '192.0.2.7', '2001:db8::1', 'db', 'n01', 'n02', 'n03']);
+  });
+});
+
+describe('hand cases: playbooks and role variables', () => {
+  it('an unknown top-level key in a playbook phase (Ansible play keys orch has no use for, typos) is refused at its line', () => {
+    const dir = tempInventory({ 'pb.yml': '- name: a\n  hosts: all\n  roles: [common]\n  become: true\n- name: b\n  hosts: all\n  rolez: [common]\n  roles: [java]\n  tasks: []\n' });
+    const PHASE_KEYS = 'unknown phase key (expected one of name, hosts, roles, serial, max_fail_percentage, tags)';
+    expect(problemsOf(() => loadPlaybook(join(dir, 'pb.yml')))).toEqual([
+      { file: join(dir, 'pb.yml'), line: 4, key: '[0].become', message: PHASE_KEYS },
+      { file: join(dir, 'pb.yml'), line: 7, key: '[1].rolez', message: PHASE_KEYS },
+      { file: join(dir, 'pb.yml'), line: 9, key: '[1].tasks', message: PHASE_KEYS },
+    ]);
+  });
+
+  it('a wrong type for any variable of any role in roles/ is refused (exit 4) naming the variable, its file and line', async () => {
+    const registry = new RoleRegistry();
+    const ajv = new Ajv({ strict: false });
+    const CANDIDATES: unknown[] = [{ wrong: [1] }, ['wrong'], 'wrong-type-string', 123456789, true];
+    const checked: string[] = [];
+    const anything: string[] = [];
+    for (const name of registry.names()) {
+      const def = await registry.load(name);
+      const wrong: Record<string, unknown> = {};
+      for (const [k, spec] of Object.entries(def.vars)) {
+        const accepts = ajv.compile(spec.schema);
+        const bad = CANDIDATES.find((c) => !accepts(c));
+        if (bad === undefined) anything.push(`${name}.${k}`);
+        else wrong[k] = bad;
+      }
+      const group = name.replace(/-/g, '_');
+      const { dir, plan } = await planOf({
+        'inv/hosts.yml': HOSTS3(group),
+        'inv/group_vars/all.yml': Object.entries(wrong).map(([k, val]) => `${k}: ${JSON.stringify(val)}\n`).join(''),
+        'pb.yml': `- name: a\n  hosts: all\n  roles: [${[...(def.dependsOn ?? []), name].join(', ')}]\n`,
+      });
+      const problems = await asyncProblemsOf(plan);
+      const file = join(dir, 'inv/group_vars/all.yml');
+      Object.keys(wrong).forEach((k, i) => {
+        const p = problems.find((x) => x.key === k && x.message.includes(`is not valid for role ${name}`));
+        expect(p, `${name}: ${k} = ${JSON.stringify(wrong[k])} was not refused`).toMatchObject({ file, line: i + 1 });
+        checked.push(`${name}.${k}`);
+      });
+    }
+    console.log(`wrong types: ${checked.length} variables of ${registry.names().length} roles refused; free-form (any value is valid): ${anything.join(', ') || 'none'}`);
+    expect(anything).toEqual([]);
+    expect(checked.length).toBeGreaterThan(100);
+  }, 60_000);
 });
 
 /** Billion laughs: nine levels of nine aliases each (9^9 = 387 million strings), as lines starting with `lead`. */
