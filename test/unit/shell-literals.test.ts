@@ -150,8 +150,8 @@ describe('roles: a variable of shell metacharacters is a literal in files and co
         const b64 = /printf '%s\\n' \\\n((?: {2}[A-Za-z0-9+/=]+ \\\n)*) {2}\| base64 -d/.exec(script);
         expect(b64, `role ${name}: ${it.op.name}: content not in base64`).not.toBeNull();
         const content = Buffer.from(b64![1].replace(/[\s\\]/g, ''), 'base64').toString('utf8');
-        const after = it.plan?.status === 'change' ? it.plan.diff?.after : undefined;
-        if (after !== undefined && !it.plan?.diff?.masked) expect(content, `role ${name}: ${it.op.name}`).toBe(after);
+        const diff = it.plan?.status === 'change' ? it.plan.diff : undefined;
+        if (diff && !diff.masked) expect(content, `role ${name}: ${it.op.name}`).toBe(diff.after);
         if (content.includes(PAYLOAD)) sites++;
       }
       payloadSites += sites;
