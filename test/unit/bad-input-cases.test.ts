@@ -17,7 +17,7 @@ import { RoleRegistry } from '../../src/role/registry.js';
 import { InputError, type InputProblem } from '../../src/core/errors.js';
 import AjvModule from 'ajv';
 
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const Ajv = AjvModule.default ?? AjvModule;
 import { MAX_INPUT_BYTES, parseYaml } from '../../src/inventory/yaml-file.js';
 
 /** The problems of the InputError (exit 4) `fn` rejects with; fails on anything else. */

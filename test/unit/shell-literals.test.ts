@@ -25,7 +25,7 @@ import { tempInventory } from '../helpers/inventory.js';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
 
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
+const Ajv = AjvModule.default ?? AjvModule;
 const SEED = Number(process.env.ORCH_FUZZ_SEED ?? 1616);
 
 /** What sh prints for each word: `printf '%s\0' WORD...`, split at the NULs. */
