@@ -56,7 +56,7 @@ export function loadVarFiles(varsDir: string, name: string, what: string): { lay
     problems.push(...found);
     if (found.length) continue;
     const layer = emptyLayer(`${what} (${relative(join(varsDir, '..'), path)})`, 'file');
-    for (const [k, v] of Object.entries(data)) setVar(layer, k, v, { file, line: parsed.lineOf([k]), key: k });
+    for (const [k, v] of Object.entries(data)) setVar(layer, k, v, { file, line: parsed.lineOf([k]), key: joinKey([k]) });
     layers.push(layer);
   }
   return { layers, problems };

@@ -106,6 +106,11 @@ describe('regressions found by the property test', () => {
     expect(problemsOf(() => loadInventory(d2))).toEqual([{ file: join(d2, 'hosts.yml'), line: 5, key: 'all.children.web.hosts.""', message: 'empty host name' }]);
   });
 
+  it('a variable named "" in a var file is named as "" too (seed 13: \'"": "{{ x }}"\' in host_vars/vm1.yml had key "")', async () => {
+    const { dir, plan } = await planOf({ 'inv/hosts.yml': HOSTS3('web'), 'inv/host_vars/vm1.yml': '"": "{{ x }}"\n', 'pb.yml': '- name: a\n  hosts: all\n  roles: [common]\n' });
+    expect(await asyncProblemsOf(plan)).toEqual([{ file: join(dir, 'inv/host_vars/vm1.yml'), line: 1, key: '""', message: '{{ x }} refers to an undefined variable' }]);
+  });
+
   it('a YAML alias inside the node it names is refused with its key path', () => {
     expect(parseYaml('all:\n  children:\n    a: &a\n      hosts:\n        - *a\n', 'f').problems).toEqual([{ file: 'f', line: 5, key: 'all.children.a.hosts.0', message: 'YAML alias *a refers to a node that contains it' }]);
   });
