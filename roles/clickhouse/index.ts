@@ -285,8 +285,9 @@ export default defineRole({
       list.push(
         ops.command({
           name: `the installed clickhouse-server is ${version} (what the files are rendered for)`,
-          run: `v=$(dpkg-query -W -f='\${Version}' clickhouse-server); echo "orch: clickhouse-server $v is installed, the files are rendered for ${version}: set clickhouse_distribution_version" >&2; exit 1`,
-          unless: `dpkg-query -W -f='\${Version}' clickhouse-server | grep -q '^${version.replace(/\./g, '\\.')}\\.'`,
+          // checked after the install (run) and, once it holds, by the guard (a converged host runs nothing)
+          run: `v=$(dpkg-query -W -f='\${Version}' clickhouse-server)\ncase "$v" in ${version}.*) exit 0 ;; esac\necho "orch: clickhouse-server $v is installed, the files are rendered for ${version}: set clickhouse_distribution_version" >&2\nexit 1`,
+          unless: `case "$(dpkg-query -W -f='\${Version}' clickhouse-server 2>/dev/null)" in ${version}.*) exit 0 ;; esac; exit 1`,
         }),
       );
     }
