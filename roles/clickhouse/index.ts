@@ -200,6 +200,13 @@ export default defineRole({
     if (ctx.vars.clickhouse_coordination !== 'auto' && ctx.vars.clickhouse_coordination !== 'none' && !coord.nodes.length) {
       problems.push(`clickhouse_coordination: ${ctx.vars.clickhouse_coordination}: group ${ctx.vars.clickhouse_coordination === 'keeper' ? KEEPER_GROUP : ZK_GROUP} has no hosts`);
     }
+    // common would make them root:root 0755 and this role clickhouse:clickhouse 0750: no run would be clean
+    const common = Array.isArray(ctx.host.vars.common_data_dirs) ? (ctx.host.vars.common_data_dirs as string[]).map((d) => d.replace(/\/+$/, '')) : [];
+    for (const s of mine) {
+      for (const d of [s.dataDir, s.logDir]) {
+        if (common.includes(d)) problems.push(`common_data_dirs has ${d}, which the clickhouse role owns (clickhouse:clickhouse 0750; common would make it root:root 0755 again on every run): leave it to the role`);
+      }
+    }
     for (const u of ctx.vars.clickhouse_users) {
       if (!ctx.vars.clickhouse_passwords[u.name]) problems.push(`clickhouse_users: ${u.name} has no password in clickhouse_passwords`);
       if (u.name === 'default' || u.name === ctx.vars.clickhouse_admin_user) problems.push(`clickhouse_users: ${u.name} is managed by the role already (default / clickhouse_admin_user)`);

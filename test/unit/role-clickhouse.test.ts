@@ -242,6 +242,11 @@ describe('clickhouse: validation and checks', () => {
       'clickhouse_users: trino has no password in clickhouse_passwords',
       'clickhouse_passwords: superset is not in clickhouse_users',
     ]);
+    // datalyptica-minimal-5vm's data_plane has /data/clickhouse in common_data_dirs: the two roles would fight over it
+    const mounts = MINIMAL.map((p) => ({ ...p, vars: { ...p.vars, common_data_dirs: ['/data', '/data/clickhouse', '/data/spark'] } }));
+    expect(clickhouse.validate!(ctx(mounts, 'vm4'))).toEqual([
+      'common_data_dirs has /data/clickhouse, which the clickhouse role owns (clickhouse:clickhouse 0750; common would make it root:root 0755 again on every run): leave it to the role',
+    ]);
     expect(clickhouse.validate!(ctx(MINIMAL, 'other'))).toEqual(['host other runs clickhouse but is not in the inventory group clickhouse, whose hosts make the cluster']);
   });
 
