@@ -258,7 +258,7 @@ export default defineRole({
       list.push(
         ops.unit({ name: 'spark-history-server.service', content: historyUnit(sv, javaHome), notify: ['spark-history-server'], resources: serviceLimits(host.vars, 'spark-history-server') }),
         ops.service({ name: 'spark-history-server', enabled: true, state: 'started' }),
-        ops.waitForHttp({ url: `http://${host.address}:${vars.spark_history_webui_port}/`, timeoutS: vars.spark_health_timeout }),
+        ops.waitForHttp({ url: `http://${host.address}:${vars.spark_history_webui_port}/api/v1/applications`, timeoutS: vars.spark_health_timeout }),
       );
     }
     return list;

@@ -29,6 +29,7 @@ import {
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
 import type { Operation, Plan } from '../../src/ops/types.js';
 import { sh, tmp } from './ops-harness.js';
+import { PYSPARK_SDISTS, SPARK_MAIN_CLASSES, sdistUrl, sparkFiles, sparkRecipe } from '../helpers/artifacts/spark/recipe.js';
 
 const DEFAULTS = Object.fromEntries(Object.entries(spark.vars).map(([k, s]) => [k, s.default])) as unknown as SparkVars;
 const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({
@@ -350,5 +351,42 @@ describe('spark: the S3A jars and the health probes', () => {
     expect(sh(masterAnswers(ms[0], ['ALIVE']), standby).stdout).toContain('master 10.0.136.17 is not ALIVE: "status":"STANDBY"');
     expect(sh(masterAnswers(ms[0], ['ALIVE', 'STANDBY']), standby).code).toBe(0);
     expect(sh(workersRegistered(ms, '10.0.136.18', w()), standby).stdout).toContain('no master is ALIVE (10.0.136.17)');
+  });
+});
+
+describe('spark: the history server and the test artifact recipe', () => {
+  it('the history server: its unit, SPARK_HISTORY_OPTS on the event log directory, port 18080', () => {
+    const list = spark.operations(ctx({ host: 'master', vars: { spark_history_server: true } }));
+    expect(written(named(list, 'unit', '/etc/systemd/system/spark-history-server.service'))).toContain('ExecStart=/opt/spark/current/sbin/start-history-server.sh\n');
+    expect(written(named(list, 'file', '/opt/spark/conf/spark-env.sh'))).toContain('export SPARK_HISTORY_OPTS="-Dspark.history.fs.logDirectory=file:///var/spark-events -Dspark.history.ui.port=18080"');
+    expect(list.filter((o) => o.kind.startsWith('wait')).map((o) => o.name).join()).toContain('http://10.0.136.17:18080/api/v1/applications');
+    expect(named(list, 'file', '/opt/spark/conf/spark-defaults.conf')!.notify).toEqual(['spark-history-server']);
+    expect(spark.declares!(ctx({ host: 'master', vars: { spark_history_server: true } })).ports!.map((p) => p.port)).toEqual([7077, 8080, 18080]);
+  });
+
+  it("the recipe pins PyPI's sdists and its sbin scripts start the real classes through spark-daemon.sh, as Apache's do", () => {
+    expect(sdistUrl('3.5.0')).toBe('https://files.pythonhosted.org/packages/92/11/5c0f24537fa68624cb6271d2a8a8982e81bd05f5cb51e9d2d2a89baa0e1a/pyspark-3.5.0.tar.gz');
+    expect(Object.values(PYSPARK_SDISTS).every((x) => /^[0-9a-f]{64}$/.test(x.sha256))).toBe(true);
+    const files = Object.fromEntries(sparkFiles().map((f) => [f.path, f]));
+    expect(Object.keys(files).sort()).toEqual(['conf/spark-defaults.conf.template', 'conf/spark-env.sh.template', 'sbin/start-master.sh', 'sbin/start-worker.sh', 'sbin/stop-master.sh', 'sbin/stop-worker.sh']);
+    expect(files['sbin/start-master.sh'].content).toContain('CLASS="org.apache.spark.deploy.master.Master"');
+    expect(files['sbin/start-master.sh'].content).toContain('spark-daemon.sh start $CLASS 1');
+    expect(files['sbin/start-worker.sh'].content).toContain('CLASS="org.apache.spark.deploy.worker.Worker"');
+    expect(files['sbin/start-master.sh'].mode).toBe(0o755);
+    expect(SPARK_MAIN_CLASSES['sbin/start-worker.sh']).toBe('org.apache.spark.deploy.worker.Worker');
+    // the foreground mode the units use: start-worker.sh with SPARK_NO_DAEMONIZE runs one worker, given the master and
+    // the instance's web UI port (spark-daemon.sh stubbed to print what it is asked to start)
+    const home = tmp('orch-spark-home-');
+    mkdirSync(join(home, 'sbin'));
+    mkdirSync(join(home, 'bin'));
+    writeFileSync(join(home, 'sbin', 'start-worker.sh'), files['sbin/start-worker.sh'].content);
+    writeFileSync(join(home, 'sbin', 'spark-config.sh'), '');
+    writeFileSync(join(home, 'bin', 'load-spark-env.sh'), '');
+    writeFileSync(join(home, 'sbin', 'spark-daemon.sh'), '#!/bin/sh\necho "$@"\n');
+    chmodSync(join(home, 'sbin', 'spark-daemon.sh'), 0o755);
+    const r = sh(`SPARK_HOME=${home} SPARK_WORKER_WEBUI_PORT=8082 SPARK_WORKER_PORT=7079 bash ${home}/sbin/start-worker.sh spark://m:7077`);
+    expect(r.stdout).toBe('start org.apache.spark.deploy.worker.Worker 1 --webui-port 8082 --port 7079 spark://m:7077\n');
+    // the recipe's cache key covers the scripts' content
+    expect(JSON.stringify(sparkRecipe.inputs('3.5.0'))).toContain('spark-daemon.sh start $CLASS 1');
   });
 });
