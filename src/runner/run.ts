@@ -8,6 +8,7 @@ import { EXIT } from '../core/errors.js';
 import type { RunPlan, PlannedPhase } from '../playbook/plan.js';
 import type { HostFacts, PeerHost } from '../role/define.js';
 import type { Operation } from '../ops/types.js';
+import { prepareArtifacts } from '../ops/artifact.js';
 import type { EventSink, HostCounts } from '../report/events.js';
 import { UnreachableError, type Connection } from '../transport/types.js';
 import { applyHostPhase, defaultGuess, prepareHostPhase, type PreparedHostPhase } from './host-phase.js';
@@ -24,6 +25,7 @@ export interface RunOptions {
   emit: EventSink;
   /** opens (or reuses) the connection to a host */
   connect(host: string): Promise<Connection>;
+  /** makes the artifacts of the ops that will change ready on the controller (default: prepareArtifacts: download once, verify) */
   prepare?: (ops: Operation[]) => Promise<void>;
   profile?: Profile;
   /** the handler for a notified name (default: `systemctl restart NAME`) */
@@ -130,7 +132,7 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
                 diff: o.diff,
                 emit: o.emit,
                 profile,
-                prepare: o.prepare,
+                prepare: o.prepare ?? prepareArtifacts,
                 handlerScript: o.handlerScript,
               });
               facts.set(h.name, prep.facts);
