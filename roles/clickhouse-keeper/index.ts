@@ -17,7 +17,7 @@ const vars = {
     default: 'repository',
     doc: "repository: ClickHouse's packages (packages.clickhouse.com, as the clickhouse role); preinstalled: /usr/bin/clickhouse-keeper and /etc/clickhouse-keeper/keeper_config.xml are on the host already (an image, an offline install; the tests' fixture), only netcat is installed",
   }),
-  clickhouse_version: v.str({ default: '24.12.2.59', pattern: '^[0-9]+\\.[0-9]+(\\.[0-9]+){0,2}$', doc: "ClickHouse's version (Keeper comes with it: the seeds' 24.12.2.59)" }),
+  clickhouse_version: v.str({ default: '24.12.2.59', pattern: '^[0-9]+(\\.[0-9]+){3}$', doc: "ClickHouse's version, all four parts (Keeper comes with it: the seeds' 24.12.2.59)" }),
   clickhouse_repository_url: v.str({ default: REPO_URL, pattern: '^https?://[^\\s]+$', doc: "base URL of ClickHouse's package repository (or a mirror with its layout)" }),
   clickhouse_repository_channel: v.oneOf(['stable', 'lts'] as const, { default: 'stable', doc: 'channel of the repository' }),
   clickhouse_keeper_id: v.int({ default: 0, minimum: 0, doc: "this member's server_id; 0: the host's node_id (a lone keeper: 1)" }),

@@ -38,7 +38,7 @@ const vars = {
     default: 'repository',
     doc: "repository: ClickHouse's own packages (packages.clickhouse.com apt/yum, pinned to clickhouse_version); distribution: Debian/Ubuntu's clickhouse-server (18.16, an old release: rendered for its version)",
   }),
-  clickhouse_version: v.str({ default: '24.12.2.59', pattern: '^[0-9]+\\.[0-9]+(\\.[0-9]+){0,2}$', doc: "the version installed from the repository (the datalyptica seeds' 24.12.2.59; vps-trio's image: 24.8)" }),
+  clickhouse_version: v.str({ default: '24.12.2.59', pattern: '^[0-9]+(\\.[0-9]+){3}$', doc: "the version installed from the repository, all four parts as the repository names it (the datalyptica seeds' 24.12.2.59; vps-trio's image is 24.8: a 24.8.x.y of the lts channel)" }),
   clickhouse_distribution_version: v.str({
     default: DISTRIBUTION_VERSION,
     pattern: '^[0-9]+\\.[0-9]+$',

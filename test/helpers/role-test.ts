@@ -49,8 +49,8 @@ export interface RoleTestSpec {
   inventoryVars?: Record<string, unknown>;
   /** the playbook's phases */
   playbook: RoleTestPhase[];
-  /** extra vars of every plan (a run's own `vars` go over them) */
-  vars?: Record<string, unknown>;
+  /** extra vars of every plan (a run's own `vars` go over them); a function for values known only once the tests run */
+  vars?: Record<string, unknown> | (() => Record<string, unknown>);
 }
 
 export interface RoleTest {
@@ -85,7 +85,7 @@ export function useRoleTest(spec: RoleTestSpec): RoleTest {
   writeFileSync(playbookFile, stringify(spec.playbook));
 
   const plan = async (vars: Record<string, unknown> = {}): Promise<RunPlan> => {
-    const values = { ...(spec.vars ?? {}), ...vars };
+    const values = { ...(typeof spec.vars === 'function' ? spec.vars() : (spec.vars ?? {})), ...vars };
     return buildPlan({
       inventory: loadInventory(dir, { overlayFile: sim.overlayFile }),
       playbook: loadPlaybook(playbookFile),
@@ -98,7 +98,10 @@ export function useRoleTest(spec: RoleTestSpec): RoleTest {
     sim,
     dir,
     plan,
-    run: async (o = {}) => runs.run(await plan(o.vars), { ...o, check: !!o.check }),
+    run: async (o = {}) => {
+      const { vars, ...opts } = o;
+      return runs.run(await plan(vars), { ...opts, check: !!o.check });
+    },
     sh,
     on: async (host, cmd) => {
       const r = await sh(host, cmd);

@@ -9,74 +9,40 @@
  *   - a changed worker setting restarts one worker at a time, each healthy before the next; the connector runs on
  *     and a line appended afterwards arrives too.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
-import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import { prepareArtifacts } from '../../src/ops/index.js';
+import { describe, expect, it } from 'vitest';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { changed, failures, useRoleTest } from '../helpers/role-test.js';
 import type { RunEvent } from '../../src/report/events.js';
 
-const sim = useSimHosts({
+const WORKERS = ['c1', 'c2'];
+const art = useArtifactMirror([{ service: 'kafka', version: '3.9.0' }]);
+const t = useRoleTest({
   name: 'kafka-connect',
   hosts: [
-    { name: 'c1', groups: ['kafka', 'kafka_connect'], memoryMb: 1536 },
+    { name: 'c1', groups: ['kafka', 'kafka_connect'], memoryMb: 1536, vars: { node_id: 1 } },
     { name: 'c2', groups: ['kafka_connect'], memoryMb: 1024 },
   ],
-});
-const WORKERS = ['c1', 'c2'];
-const runs = useRuns();
-const work = mkdtempSync(join(tmpdir(), 'orch-kafka-connect-'));
-writeFileSync(join(work, 'hosts.yml'), 'all:\n  children:\n    kafka:\n      hosts:\n        c1: { node_id: 1 }\n    kafka_connect:\n      hosts:\n        c1:\n        c2:\n');
-writeFileSync(
-  join(work, 'site.yml'),
-  '- name: os\n  hosts: all\n  roles: [common, java]\n- name: streaming\n  hosts: kafka\n  roles: [kafka-kraft]\n- name: connect\n  hosts: kafka_connect\n  roles: [kafka-connect]\n',
-);
-let built: BuiltArtifact;
-let mirror: ArtifactMirror;
-
-beforeAll(async () => {
-  built = await buildArtifact({ service: 'kafka', version: '3.9.0', log: (s) => console.log(`[kafka artifact] ${s}`) });
-  mirror = await serveArtifacts([built]);
-});
-afterAll(() => mirror?.close());
-
-async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
-  const values = {
-    artifact_mirror: mirror.url,
-    kafka_sha512: built.sha512,
+  playbook: [
+    { name: 'os', hosts: 'all', roles: ['common', 'java'] },
+    { name: 'streaming', hosts: 'kafka', roles: ['kafka-kraft'] },
+    { name: 'connect', hosts: 'kafka_connect', roles: ['kafka-connect'] },
+  ],
+  vars: () => ({
+    artifact_mirror: art.url,
+    kafka_sha512: art.sha512('kafka'),
     kafka_heap: '320m',
     kafka_num_network_threads: 2,
     kafka_num_io_threads: 4,
-    kafka_connect_sha512: built.sha512,
+    kafka_connect_sha512: art.sha512('kafka'),
     kafka_connect_heap: '256m',
     kafka_connect_file_connectors: true,
-    ...vars,
-  };
-  return buildPlan({
-    inventory: loadInventory(work, { overlayFile: sim.overlayFile }),
-    playbook: loadPlaybook(join(work, 'site.yml')),
-    registry: new RoleRegistry([join(PROJECT_ROOT, 'roles')]),
-    extraVars: [{ label: 'extra vars', values, origins: {} }],
-  });
-}
-const run = async (o: { check?: boolean; vars?: Record<string, unknown> } = {}) => runs.run(await plan(o.vars), { check: o.check, prepare: prepareArtifacts });
-
-async function on(host: string, cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(host)).runScript(`export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 KAFKA_HEAP_OPTS=-Xmx200m LOG_DIR=/tmp/kafka-cli PATH=/opt/kafka/current/bin:$PATH\n${cmd}`);
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+  }),
+});
+const { sim, run } = t;
+/** a command with Kafka's tools on PATH and a small heap for them */
+const on = (host: string, cmd: string) => t.on(host, `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 KAFKA_HEAP_OPTS=-Xmx200m LOG_DIR=/tmp/kafka-cli PATH=/opt/kafka/current/bin:$PATH\n${cmd}`);
 const addr = (h: string) => sim.host(h).address;
 const rest = (via: string, path: string, extra = '') => on(via, `curl -fsS --max-time 20 ${extra} http://${addr(via)}:8083${path}`);
-const changed = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}`] : []));
-const failures = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'host-failed' ? [`${e.host}: ${e.error}`] : []));
 const consume = (n: number) => on('c1', `kafka-console-consumer.sh --bootstrap-server ${addr('c1')}:9092 --topic lines --from-beginning --max-messages ${n} --timeout-ms 90000 2>/dev/null`);
 
 describe('kafka-connect: two distributed workers against a KRaft broker', () => {

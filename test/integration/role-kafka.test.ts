@@ -10,66 +10,31 @@
  *   - a second run and a `--check` change nothing;
  *   - a changed broker setting restarts one broker at a time, the controller last.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
-import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import { prepareArtifacts } from '../../src/ops/index.js';
+import { describe, expect, it } from 'vitest';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { changed, failures, useRoleTest } from '../helpers/role-test.js';
 import type { RunEvent } from '../../src/report/events.js';
 
-const sim = useSimHosts({
+const HOSTS = ['zk1', 'k2'];
+const art = useArtifactMirror([{ service: 'kafka', version: '3.6.1' }]);
+const t = useRoleTest({
   name: 'kafka-zk',
   hosts: [
-    { name: 'zk1', groups: ['zookeeper', 'kafka'], memoryMb: 1536 },
-    { name: 'k2', groups: ['kafka'], memoryMb: 1024 },
+    { name: 'zk1', groups: ['zookeeper', 'kafka'], memoryMb: 1536, vars: { node_id: 1 } },
+    { name: 'k2', groups: ['kafka'], memoryMb: 1024, vars: { node_id: 2 } },
   ],
+  inventoryVars: { zookeeper_source: 'package', zookeeper_heap: '128m' },
+  playbook: [
+    { name: 'os', hosts: 'all', roles: ['common', 'java'] },
+    { name: 'coordination', hosts: 'zookeeper', roles: ['zookeeper'] },
+    { name: 'streaming', hosts: 'kafka', roles: ['kafka'] },
+  ],
+  vars: () => ({ artifact_mirror: art.url, kafka_sha512: art.sha512('kafka'), kafka_heap: '320m' }),
 });
-const HOSTS = ['zk1', 'k2'];
-const runs = useRuns();
-const work = mkdtempSync(join(tmpdir(), 'orch-kafka-zk-'));
-writeFileSync(
-  join(work, 'hosts.yml'),
-  'all:\n  vars:\n    zookeeper_source: package\n    zookeeper_heap: 128m\n  children:\n    zookeeper:\n      hosts:\n        zk1: { node_id: 1 }\n    kafka:\n      hosts:\n        zk1:\n        k2: { node_id: 2 }\n',
-);
-writeFileSync(
-  join(work, 'site.yml'),
-  '- name: os\n  hosts: all\n  roles: [common, java]\n- name: coordination\n  hosts: zookeeper\n  roles: [zookeeper]\n- name: streaming\n  hosts: kafka\n  roles: [kafka]\n',
-);
-let built: BuiltArtifact;
-let mirror: ArtifactMirror;
-
-beforeAll(async () => {
-  built = await buildArtifact({ service: 'kafka', version: '3.6.1', log: (s) => console.log(`[kafka artifact] ${s}`) });
-  mirror = await serveArtifacts([built]);
-});
-afterAll(() => mirror?.close());
-
-async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
-  const values = { artifact_mirror: mirror.url, kafka_sha512: built.sha512, kafka_heap: '320m', ...vars };
-  return buildPlan({
-    inventory: loadInventory(work, { overlayFile: sim.overlayFile }),
-    playbook: loadPlaybook(join(work, 'site.yml')),
-    registry: new RoleRegistry([join(PROJECT_ROOT, 'roles')]),
-    extraVars: [{ label: 'extra vars', values, origins: {} }],
-  });
-}
-const run = async (o: { check?: boolean; vars?: Record<string, unknown> } = {}) => runs.run(await plan(o.vars), { check: o.check, prepare: prepareArtifacts });
-
-async function on(host: string, cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(host)).runScript(`export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 KAFKA_HEAP_OPTS=-Xmx200m LOG_DIR=/tmp/kafka-cli PATH=/opt/kafka/current/bin:$PATH\n${cmd}`);
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
+const { sim, run } = t;
+/** a command with Kafka's tools on PATH and a small heap for them */
+const on = (host: string, cmd: string) => t.on(host, `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 KAFKA_HEAP_OPTS=-Xmx200m LOG_DIR=/tmp/kafka-cli PATH=/opt/kafka/current/bin:$PATH\n${cmd}`);
 const addr = (h: string) => sim.host(h).address;
-const changed = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.host} ${e.result.kind} ${e.result.name}`] : []));
-const failures = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'host-failed' ? [`${e.host}: ${e.error}`] : []));
 const zkLs = (path: string) => on('zk1', `/usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:2181 ls ${path} 2>/dev/null | grep '^\\['`);
 
 describe('kafka: ZooKeeper-mode brokers (spark-kafka-cluster-aws.md) against the zookeeper role', () => {

@@ -123,7 +123,7 @@ describe('clickhouse-keeper: server_id and 4lw checks', () => {
     expect(keeper.validate!(ctx(none, 'ch01'))).toEqual(['host ch02 has no ClickHouse Keeper server_id: set node_id (or clickhouse_keeper_id) to a number unique in group clickhouse_keeper']);
     expect(keeper.validate!(ctx(MINIMAL, 'vm4', { clickhouse_keeper_4lw: ['ruok'] }))).toEqual(['clickhouse_keeper_4lw must keep mntr: the health check asks it']);
     expect(keeper.validate!(ctx(LONE, 'k1', { clickhouse_keeper_mode: 'embedded' }))).toEqual(['clickhouse_keeper_mode: embedded: host k1 runs no ClickHouse server (group clickhouse) to embed Keeper in']);
-    expect(keeper.validate!(ctx(LONE, 'k1', { clickhouse_version: '21.3.1' }))).toEqual(['clickhouse_version 21.3.1: ClickHouse Keeper exists from 21.8']);
+    expect(keeper.validate!(ctx(LONE, 'k1', { clickhouse_version: '21.3.20.1' }))).toEqual(['clickhouse_version 21.3.20.1: ClickHouse Keeper exists from 21.8']);
   });
 });
 
