@@ -7,7 +7,9 @@
  *   - orch itself killed (SIGKILL) in the middle of an apply: the file it was replacing is at every moment either
  *     the old one or the new one, whole (temp file, then rename); the next run converges;
  *   - a full disk (a 1 MiB tmpfs) while a file is written: a clear error, the old file intact, no temp file left;
- *   - an artifact mirror that is down: a clear error naming it, nothing installed on any host.
+ *   - an artifact mirror that is down: a clear error naming it, nothing installed on any host;
+ *   - a package mirror (apt proxy) that is down: a clear error naming it, the package not installed; back, a rerun
+ *     installs it.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -40,7 +42,16 @@ const playbooks = {
   slow: join(FIXTURES, 'converge/playbooks/slow.yml'),
   file: join(FIXTURES, 'faults/playbooks/file.yml'),
   artifact: join(FIXTURES, 'faults/playbooks/artifact.yml'),
+  package: join(FIXTURES, 'faults/playbooks/package.yml'),
 };
+/** a TCP port that was free a moment ago on every address of this machine: nothing listens there */
+async function deadPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '0.0.0.0', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 const log = (s: string) => console.log(`[faults] ${s}`);
 
 async function run(playbook: string, o: { vars?: Record<string, unknown>; limit?: string; onEvent?: (e: RunEvent) => void } = {}) {
@@ -177,12 +188,7 @@ describe('faults injected while orch works', () => {
   });
 
   it('an artifact mirror that is down: a clear error naming it, nothing installed on any host', async () => {
-    // a port that was free a moment ago: nothing listens there (connection refused)
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const port = (srv.address() as AddressInfo).port;
-    await new Promise((r) => srv.close(r));
-    const url = `http://127.0.0.1:${port}/mirror/fault/fault-1.tgz`;
+    const url = `http://127.0.0.1:${await deadPort()}/mirror/fault/fault-1.tgz`;
     const { code, events } = await run(playbooks.artifact, { vars: { fault_artifact_url: url } });
     expect(code).not.toBe(0);
     const said = JSON.stringify(events.filter((e) => e.type === 'host-failed' || e.type === 'run-aborted' || (e.type === 'op-result' && e.result.status === 'failed')));
@@ -190,5 +196,20 @@ describe('faults injected while orch works', () => {
     expect(said).toContain(url);
     expect(said).toMatch(/ECONNREFUSED|refused/i);
     for (const h of HOSTS) expect(await exec(h, 'ls -d /opt/fault /var/tmp/.orch-artifact-* 2>/dev/null | wc -l')).toBe('0\n');
+  });
+  it('a package mirror that is down: a clear error naming it, the package not installed', async () => {
+    const proxy = `http://${sim.state.network.gateway}:${await deadPort()}`;
+    const { code, events } = await run(playbooks.package, { vars: { apt_proxy: proxy }, limit: 'f1' });
+    expect(code).toBe(2);
+    const failed = events.find((e) => e.type === 'op-result' && e.result.status === 'failed') as Extract<RunEvent, { type: 'op-result' }>;
+    const said = `${failed.result.reason}\n${failed.result.output ?? ''}`;
+    log(`package mirror down: ${failed.result.kind} ${failed.result.name}: ${said.split('\n').find((l) => /connect|fail|proxy/i.test(l))?.trim()}`);
+    expect(failed.result.name).toBe('cowsay');
+    expect(said).toContain(proxy.replace(/^http:\/\//, ''));
+    expect(await exec('f1', "dpkg-query -W -f '${Status}' cowsay 2>/dev/null | grep -c 'install ok installed' || true")).toBe('0\n');
+    // the mirror back (the simulation's own apt settings): a rerun installs it
+    const again = await run(playbooks.package, { limit: 'f1' });
+    expect(failures(again.events)).toEqual([]);
+    expect(await exec('f1', "dpkg-query -W -f '${Status}' cowsay")).toBe('install ok installed');
   });
 });

@@ -149,4 +149,16 @@ describe('flink: JobManager + 2 TaskManagers of 3 slots on one host (flink-kafka
     expect((await rest('/overview'))['slots-total']).toBe(6);
     expect(changed((await run({ vars })).events)).toEqual([]);
   });
+
+  it('one TaskManager fewer: instance 2 is stopped, disabled and its drop-in deleted; the JobManager lists 3 slots', async () => {
+    const vars = { flink_taskmanager_memory_managed_size: '96m', flink_taskmanager_instances: 1 };
+    const { code, events } = await run({ vars });
+    expect(failures(events)).toEqual([]);
+    expect(code).toBe(0);
+    expect(changed(events).filter((c) => !c.includes(' health '))).toEqual([`${H} instances flink-taskmanager@*`]);
+    expect((await t.sh(H, 'systemctl is-active flink-taskmanager@2')).stdout.trim()).not.toBe('active');
+    expect(await t.on(H, 'ls /etc/systemd/system | grep -c flink-taskmanager@2 || true')).toBe('0\n');
+    expect(await rest('/overview')).toMatchObject({ taskmanagers: 1, 'slots-total': 3 });
+    expect(changed((await run({ vars })).events)).toEqual([]);
+  });
 });
