@@ -153,12 +153,13 @@ export interface TaskManagerMemory {
 /**
  * A TaskManager's memory as Flink 1.20 derives it (TaskExecutorFlinkMemoryUtils): from the process size, the overhead
  * (10 %, 192m-1g) and metaspace off the top; then the Flink memory holds framework heap + task heap + framework
- * off-heap (128m) + managed + network (10 % of the Flink memory, 64m-1g). With the task heap given too, network is
- * what is left and must fall in its range; without it, the task heap is what is left.
+ * off-heap (128m) + managed + network (10 % of the Flink memory, 64m-1g), the task heap what is left. With the task
+ * heap given too, Flink sums the sizes (network 10 % of that Flink memory) and the JVM overhead is what the process
+ * size leaves, which must fall in 192m-1g.
  * flink-kafka-4vcpu-8gb.md's full set (process 2048m, framework heap 128m, task heap 1536m, managed 256m) does not
  * fit: Flink 1.20 refuses it ("Total Process Memory 2.000gb is less than the derived Total Flink Memory 2.222gb and
  * JVM Metaspace 256mb"). The role keeps the process size, framework heap and managed size and lets Flink size the
- * task heap (916m of 2048m), unless flink_taskmanager_memory_task_heap_size is given and fits.
+ * task heap (916m of 2048m), unless flink_taskmanager_memory_task_heap_size is given and fits (at most 927m there).
  */
 export function taskManagerMemory(v: Pick<FlinkVars, 'flink_taskmanager_memory_process_size' | 'flink_taskmanager_memory_framework_heap_size' | 'flink_taskmanager_memory_task_heap_size' | 'flink_taskmanager_memory_managed_size' | 'flink_taskmanager_memory_jvm_metaspace_size'>): {
   memory: TaskManagerMemory;
@@ -166,7 +167,8 @@ export function taskManagerMemory(v: Pick<FlinkVars, 'flink_taskmanager_memory_p
 } {
   const process = bytesOf(v.flink_taskmanager_memory_process_size);
   const metaspace = bytesOf(v.flink_taskmanager_memory_jvm_metaspace_size);
-  const overhead = Math.min(TM_OVERHEAD.max, Math.max(TM_OVERHEAD.min, process * TM_OVERHEAD.fraction));
+  // without a task heap: the overhead is 10 % of the process size (192m-1g), the Flink memory the rest
+  let overhead = Math.min(TM_OVERHEAD.max, Math.max(TM_OVERHEAD.min, process * TM_OVERHEAD.fraction));
   const flink = process - metaspace - overhead;
   const frameworkHeap = bytesOf(v.flink_taskmanager_memory_framework_heap_size);
   const managed = bytesOf(v.flink_taskmanager_memory_managed_size);
@@ -174,14 +176,28 @@ export function taskManagerMemory(v: Pick<FlinkVars, 'flink_taskmanager_memory_p
   let taskHeap: number;
   let network: number;
   if (v.flink_taskmanager_memory_task_heap_size) {
+    // Flink sums the fine-grained sizes, adds network as its fraction of the sum's Flink memory, and the JVM overhead
+    // is what the process size leaves: it must fall in its range
     taskHeap = bytesOf(v.flink_taskmanager_memory_task_heap_size);
-    network = flink - frameworkHeap - taskHeap - TM_FRAMEWORK_OFF_HEAP - managed;
-    if (network < TM_NETWORK.min) {
+    const fixed = frameworkHeap + TM_FRAMEWORK_OFF_HEAP + managed;
+    const others = fixed + taskHeap;
+    const networkOf = (o: number) => Math.min(TM_NETWORK.max, Math.max(TM_NETWORK.min, Math.ceil((o * TM_NETWORK.fraction) / (1 - TM_NETWORK.fraction))));
+    const overheadOf = (o: number) => process - o - networkOf(o) - metaspace;
+    network = networkOf(others);
+    overhead = overheadOf(others);
+    // Flink's floating-point fractions round a few bytes its own way: a KiB of slack at the edge (2048m: 928m fails by 2 bytes)
+    const SLACK = 1024;
+    if (overhead < TM_OVERHEAD.min + SLACK || overhead > TM_OVERHEAD.max) {
+      // the largest task heap (whole MiB) that leaves Flink's minimum overhead
+      let most = Math.floor((process - metaspace - TM_OVERHEAD.min - fixed) / MB);
+      while (most > 0 && overheadOf(fixed + most * MB) < TM_OVERHEAD.min + SLACK) most--;
       problems.push(
-        `the TaskManager memory does not fit its process size ${v.flink_taskmanager_memory_process_size} (Flink would refuse to start it): ` +
-          `framework heap ${v.flink_taskmanager_memory_framework_heap_size} + task heap ${v.flink_taskmanager_memory_task_heap_size} + framework off-heap 128m + managed ${v.flink_taskmanager_memory_managed_size} + network (at least 64m) ` +
-          `= ${mb(frameworkHeap + taskHeap + TM_FRAMEWORK_OFF_HEAP + managed + TM_NETWORK.min)}, but ${mb(process)} - metaspace ${mb(metaspace)} - JVM overhead ${mb(overhead)} leaves ${mb(flink)}: ` +
-          `leave flink_taskmanager_memory_task_heap_size empty (Flink sizes it), lower it to at most ${mb(Math.max(0, flink - frameworkHeap - TM_FRAMEWORK_OFF_HEAP - managed - TM_NETWORK.min))}, or raise the process size`,
+        `the TaskManager memory does not fit its process size ${v.flink_taskmanager_memory_process_size} (Flink 1.20 would refuse to start it): ` +
+          `framework heap ${v.flink_taskmanager_memory_framework_heap_size} + task heap ${v.flink_taskmanager_memory_task_heap_size} + framework off-heap 128m + managed ${v.flink_taskmanager_memory_managed_size} + network ${mb(network)} ` +
+          `= ${mb(others + network)} of Flink memory and metaspace ${mb(metaspace)} leave ${mb(overhead)} of JVM overhead, outside Flink's 192m-1g: ` +
+          (overhead < TM_OVERHEAD.min + SLACK
+            ? `leave flink_taskmanager_memory_task_heap_size empty (Flink sizes it), lower it to at most ${most}m, or raise the process size`
+            : 'raise the task heap or lower the process size'),
       );
     }
   } else {
