@@ -199,8 +199,9 @@ export default defineRole({
       ),
       ops.dir({ path: confDir(sv), owner: 'root', group: user, mode: 0o755 }),
       ops.dir({ path: vars.spark_log_dir, owner: user, group: user, mode: 0o755 }),
-      // drivers (any user submitting) write their event logs here: sticky and world-writable, like /tmp
-      ops.dir({ path: vars.spark_event_log_dir, owner: user, group: user, mode: 0o1777 }),
+      // drivers (any user submitting) write their event logs here: world-writable and sticky, like /tmp; setgid, so that
+      // each log (Spark writes them 0770) has the group of the service user, whose history server reads them
+      ops.dir({ path: vars.spark_event_log_dir, owner: user, group: user, mode: 0o3777 }),
       ...ws.map((w) => ops.dir({ path: w.dir, owner: user, group: user, mode: 0o750 })),
       ...(me && vars.spark_recovery_mode === 'FILESYSTEM' ? [ops.dir({ path: vars.spark_recovery_dir, owner: user, group: user, mode: 0o750 })] : []),
       ops.file({ path: `${confDir(sv)}/spark-env.sh`, content: sparkEnv(sv, { address: host.address, javaHome, master: me, worker: isWorker, zkUrl }), owner: 'root', group: user, mode: 0o644, notify: daemons }),

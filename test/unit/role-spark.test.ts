@@ -243,7 +243,7 @@ describe('spark: vps-trio-resource-analysis.md, versions, RHEL', () => {
     }
     expect(written(named(list, 'file', '/opt/spark/conf/spark-env.sh'))).toContain('export SPARK_DAEMON_MEMORY="768m"');
     expect(written(named(list, 'file', '/opt/spark/conf/spark-defaults.conf'))).toContain('spark.eventLog.dir file:///var/spark-events\n');
-    expect(named(list, 'dir', '/var/spark-events')).toBeDefined();
+    expect((named(list, 'dir', '/var/spark-events')!.plan({ stat: null }) as Extract<Plan, { status: 'change' }>).script).toContain('chmod 03777');
   });
 
   it('3.5.0 comes from the catalogue; 3.5.4 (not catalogued) needs spark_sha512, then keeps Apache\'s path', () => {
