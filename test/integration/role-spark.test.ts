@@ -5,7 +5,7 @@
  *   - spark-kafka-cluster-aws's layout: master m1, workers w1 and w2 of 2 cores / 4g: `--check` on fresh hosts says
  *     exactly what the first run changes; both workers ALIVE in the master's /json with 2 cores / 4096 MB;
  *   - a real job: the release's examples/src/main/python/pi.py through spark-submit to spark://m1:7077, its executors
- *     on the workers, FINISHED in the master's JSON, its event log in /var/spark-events;
+ *     on the workers, FINISHED in the master's JSON, its event log in /var/spark-events, listed by the history server;
  *   - a rerun and a `--check` change nothing;
  *   - two workers on w2 (minimal-5vm's VM5): the second, spark-worker@2, on web UI 8082 in /opt/spark/work-2, both
  *     ALIVE; a changed instance setting restarts only that instance; removing it leaves no unit behind;
@@ -40,7 +40,7 @@ const inventory = (w2: Record<string, unknown> = {}) =>
   writeFileSync(
     join(work, 'hosts.yml'),
     // the S3A jars (280 MB of AWS SDK) are installed and checked on m1 alone, to keep the uploads short
-    `all:\n  children:\n    spark_master:\n      hosts:\n        m1: {}\n    spark_worker:\n      hosts:\n        w1: { spark_s3a: false }\n        w2: ${JSON.stringify({ spark_s3a: false, ...w2 })}\n`,
+    `all:\n  children:\n    spark_master:\n      hosts:\n        m1: { spark_history_server: true }\n    spark_worker:\n      hosts:\n        w1: { spark_s3a: false }\n        w2: ${JSON.stringify({ spark_s3a: false, ...w2 })}\n`,
   );
 inventory();
 writeFileSync(join(work, 'site.yml'), '- name: os\n  hosts: all\n  roles: [common, java]\n- name: processing\n  hosts: spark_master:spark_worker\n  roles: [spark]\n');
@@ -108,6 +108,7 @@ describe('spark: a standalone master and two workers (spark-kafka-cluster-aws.md
     expect(predicted).toContain('m1 artifact /opt/spark/releases/3.5.0/jars/hadoop-aws-3.3.4.jar');
     expect(predicted).toContain('m1 artifact /opt/spark/releases/3.5.0/jars/aws-java-sdk-bundle-1.12.262.jar');
     expect(predicted).toContain('m1 unit /etc/systemd/system/spark-master.service');
+    expect(predicted).toContain('m1 unit /etc/systemd/system/spark-history-server.service');
     expect(predicted).toContain('w1 unit /etc/systemd/system/spark-worker@.service');
     expect(predicted).not.toContain('m1 unit /etc/systemd/system/spark-worker@.service');
   });
@@ -144,6 +145,15 @@ describe('spark: a standalone master and two workers (spark-kafka-cluster-aws.md
     // its executors ran on both workers (each worker's work dir has the application's directory)
     for (const h of ['w1', 'w2']) expect((await on(h, `ls /opt/spark/work`)).trim()).toContain(app!.id);
     expect((await on('m1', 'ls /var/spark-events')).trim()).toContain(app!.id);
+    // the history server on m1 (it scans the event log directory every 10 s) lists it, completed (it may first list
+    // the log still in progress)
+    type Listed = Array<{ id: string; name: string; attempts: Array<{ completed: boolean }> }>;
+    let h: Listed[number] | undefined;
+    for (let i = 0; i < 45 && !h?.attempts[0]?.completed; i++) {
+      h = (JSON.parse(await on('m1', `curl -fsS http://${addr('m1')}:18080/api/v1/applications`)) as Listed).find((a) => a.id === app!.id);
+      if (!h?.attempts[0]?.completed) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(h).toMatchObject({ name: 'PythonPi', attempts: [{ completed: true }] });
   });
 
   it('a rerun and a --check change nothing', async () => {
