@@ -46,7 +46,8 @@ TaskManagers on the hosts of group flink_taskmanager (several per host as instan
   below Flink's 192m default minimum, so jobmanager.memory.jvm-overhead.min is set to what they leave. The seed's
   full TaskManager set (task heap 1536m as well) does not fit 2048m: Flink 1.20 refuses it (derived Flink memory
   2.222gb + metaspace 256m > 2.000gb); the task heap is left to Flink (916m) unless
-  flink_taskmanager_memory_task_heap_size is set to a size that fits (checked, with the numbers, before any host is touched).
+  flink_taskmanager_memory_task_heap_size is set to a size that fits (checked with Flink's arithmetic before any host
+  is touched; the error names the largest that starts: 927m of 2048m).
 - Config: Flink 1.19+ reads conf/config.yaml (standard YAML); the role renders it typed (numbers, booleans), twice:
   /etc/flink/conf/config.yaml for the JobManager and clients (bin/flink), /etc/flink/taskmanager/config.yaml for the
   TaskManagers, so that a TaskManager setting restarts only the TaskManagers. Per instance (its drop-in): resource id
