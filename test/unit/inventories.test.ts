@@ -61,12 +61,12 @@ describe('inventory spark-kafka-aws (spark-kafka-cluster-aws.md)', () => {
     const p = await plan('spark-kafka-aws', PB);
     expect(p.phases.map((x) => [x.phase.name, x.hosts.map((h) => h.name), x.hosts[0]?.roles.map((r) => r.name)])).toEqual([
       ['bastion', ['bastion'], ['common']],
-      ['master', ['master'], ['common', 'java', 'zookeeper', 'kafka']],
-      ['workers', ['worker1', 'worker2'], ['common', 'java']],
+      ['master', ['master'], ['common', 'java', 'zookeeper', 'kafka', 'spark']],
+      ['workers', ['worker1', 'worker2'], ['common', 'java', 'spark']],
       ['verification', ['master', 'worker1', 'worker2'], []],
     ]);
-    // the spark role has not landed: its groups are listed, never dropped
-    expect(notAutomated(p)).toEqual({ spark_master: ['master'], spark_worker: ['worker1', 'worker2'] });
+    expect(notAutomated(p)).toEqual({});
+    expect(varsOf(p, 'worker1', 'spark')).toMatchObject({ spark_version: '3.5.0', spark_worker_cores: 2, spark_worker_memory: '4g', spark_user: 'spark' });
   });
 
   it('reaches the private hosts through the bastion (jump host), the bastion directly', async () => {
@@ -99,14 +99,18 @@ describe('inventory spark-kafka-aws (spark-kafka-cluster-aws.md)', () => {
     expect(p.hostVars.get('master')!.node_id).toBe(1); // myid 1, broker.id=1
   });
 
-  it('fits its instance sizes; a single ZooKeeper', async () => {
+  it("the master fits its instance; the workers' 4g Spark workers (and their daemon) do not fit 4 GiB: the document's own numbers, flagged; a single ZooKeeper", async () => {
     const p = await plan('spark-kafka-aws', PB);
     expect(capacityOf(p, 'master')).toMatchObject({ hostMemoryMb: 4096, hostCpus: 2, overMemory: false, overCpu: false });
-    expect(capacityOf(p, 'master')!.byRole.map((r) => [r.role, r.memoryMb])).toEqual([['zookeeper', 512], ['kafka', 2048]]);
+    expect(capacityOf(p, 'master')!.byRole.map((r) => [r.role, r.memoryMb])).toEqual([['zookeeper', 512], ['kafka', 2048], ['spark', 1024]]);
+    expect(capacityOf(p, 'worker1')).toMatchObject({ hostMemoryMb: 4096, overMemory: true });
     expect(capacityOf(p, 'bastion')).toMatchObject({ hostMemoryMb: 2048, hostCpus: 2 });
     expect(quorumOf(p, 'zookeeper')).toMatchObject({ members: ['master'], tolerates: 0 });
     expect(quorumOf(p, 'zookeeper')!.problem).toBeUndefined();
-    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([
+      'capacity: worker1 is oversubscribed: its roles declare 5 GB of memory (spark 5 GB) on 4 GB (host_memory_gb)',
+      'capacity: worker2 is oversubscribed: its roles declare 5 GB of memory (spark 5 GB) on 4 GB (host_memory_gb)',
+    ]);
   });
 
   it('also plans with site.yml: its phases without hosts here are skipped and said so', async () => {
