@@ -15,6 +15,18 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
         },
       },
+      {
+        // whole deployments on simulated hosts: `npm run e2e` (not part of `npm test`)
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/sim-global-setup.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 1_800_000,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
     ],
   },
 });

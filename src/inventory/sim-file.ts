@@ -6,6 +6,8 @@
  *   addresses: [keepalived_vip]  # variables each given one free address of the simulation's network (VIPs)
  *   host_addresses:            # variables set to a simulated host's address (a bastion the others jump through)
  *     bastion_address: bastion
+ *   groups:                    # vars for the hosts of a group only, over `vars`
+ *     private: { jump: { host: "{{ bastion_address }}", user: root, private_key_file: "{{ ansible_ssh_private_key_file }}" } }
  *
  * Production inventories stay as the seeds give them; the simulation's differences are in one file, read by
  * `orch sim up`, shown by `orch plan --sim` as the layer `sim overlay`.
@@ -23,6 +25,8 @@ export interface SimFile {
   addressVars: string[];
   /** variable -> the host whose address it gets */
   hostAddressVars: Record<string, string>;
+  /** group -> vars for its hosts */
+  groupVars: Record<string, Record<string, unknown>>;
 }
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -38,7 +42,7 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
   const at = (p: Array<string | number>, message: string) => problems.push({ file, line: parsed.lineOf(p), key: p.join('.'), message });
   const top = (data ?? {}) as Record<string, unknown>;
   if (typeof top !== 'object' || Array.isArray(top)) throw new InputError([{ file, line: 1, message: 'expected a mapping with vars and/or addresses' }]);
-  for (const k of Object.keys(top)) if (!['vars', 'addresses', 'host_addresses'].includes(k)) at([k], `unknown key '${k}' (sim.yml has vars:, addresses: and host_addresses:)`);
+  for (const k of Object.keys(top)) if (!['vars', 'addresses', 'host_addresses', 'groups'].includes(k)) at([k], `unknown key '${k}' (sim.yml has vars:, addresses:, host_addresses: and groups:)`);
   const vars = top.vars ?? {};
   if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) at(['vars'], 'expected a mapping of variable: value');
   else for (const k of Object.keys(vars)) if (!VAR_NAME.test(k)) at(['vars', k], `'${k}' is not a variable name`);
@@ -57,6 +61,19 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
       else if (typeof h !== 'string' || !h) at(['host_addresses', k], 'expected the name of a host of the inventory');
       else if (Object.prototype.hasOwnProperty.call(vars, k) || (Array.isArray(addresses) && addresses.includes(k))) at(['host_addresses', k], `'${k}' is also under vars or addresses: give it one place`);
     }
+  const groups = top.groups ?? {};
+  if (typeof groups !== 'object' || groups === null || Array.isArray(groups)) at(['groups'], 'expected a mapping of group: { variable: value }');
+  else
+    for (const [g, gv] of Object.entries(groups)) {
+      if (typeof gv !== 'object' || gv === null || Array.isArray(gv)) at(['groups', g], 'expected a mapping of variable: value');
+      else for (const k of Object.keys(gv)) if (!VAR_NAME.test(k)) at(['groups', g, k], `'${k}' is not a variable name`);
+    }
   if (problems.length) throw new InputError(problems);
-  return { file, vars: vars as Record<string, unknown>, addressVars: [...new Set(addresses as string[])], hostAddressVars: hostAddresses as Record<string, string> };
+  return {
+    file,
+    vars: vars as Record<string, unknown>,
+    addressVars: [...new Set(addresses as string[])],
+    hostAddressVars: hostAddresses as Record<string, string>,
+    groupVars: groups as Record<string, Record<string, unknown>>,
+  };
 }

@@ -69,7 +69,7 @@ export async function simUpCommand(opts: {
   hosts: SimInventoryHost[];
   variant?: SimVariant;
   /** the inventory's sim.yml: variables for the overlay, variables given an address of the network */
-  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[]; hostAddressVars: Record<string, string> };
+  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[]; hostAddressVars: Record<string, string>; groupVars: Record<string, Record<string, unknown>> };
   log?: Log;
 }): Promise<SimState> {
   const log = opts.log ?? console.log;
@@ -88,6 +88,7 @@ export async function simUpCommand(opts: {
     vars: opts.simFile?.vars,
     addressVars: opts.simFile?.addressVars,
     hostAddressVars: opts.simFile?.hostAddressVars,
+    groupVars: opts.simFile?.groupVars,
     log: (s) => log(`  ${s}`),
   });
   log('');

@@ -64,6 +64,8 @@ export interface SimState {
   addresses?: Record<string, string>;
   /** the `vars` written into the overlay */
   vars?: Record<string, unknown>;
+  /** the `groupVars` written into the overlay for their groups' hosts */
+  groupVars?: Record<string, Record<string, unknown>>;
   createdAt: string;
 }
 
@@ -91,6 +93,8 @@ export interface SimUpOptions extends SimCommonOptions {
   addressVars?: string[];
   /** variables set to the address of one of the simulated hosts (variable -> host), e.g. a bastion's */
   hostAddressVars?: Record<string, string>;
+  /** variables for the hosts of a group (group -> vars), over `vars` */
+  groupVars?: Record<string, Record<string, unknown>>;
 }
 
 const LABEL_SIM = 'orch.sim';
@@ -470,6 +474,7 @@ async function writeState(state: SimState, hostKeys: Map<string, string>): Promi
   for (const h of state.hosts) {
     hosts[h.name] = {
       ...(state.vars ?? {}),
+      ...Object.assign({}, ...Object.entries(state.groupVars ?? {}).filter(([g]) => h.groups.includes(g)).map(([, v]) => v)),
       ...(state.addresses ?? {}),
       ansible_host: h.address,
       ansible_port: h.port,
@@ -627,6 +632,7 @@ export async function simUp(opts: SimUpOptions): Promise<SimState> {
     hosts,
     ...(Object.keys(addresses).length ? { addresses } : {}),
     ...(opts.vars && Object.keys(opts.vars).length ? { vars: opts.vars } : {}),
+    ...(opts.groupVars && Object.keys(opts.groupVars).length ? { groupVars: opts.groupVars } : {}),
     createdAt: new Date().toISOString(),
   };
   await writeState(state, hostKeys);

@@ -12,6 +12,8 @@ import { dirname, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { HostDef, Inventory } from '../../src/inventory/types.js';
+import { inventoryDir } from '../../src/inventory/load.js';
+import { loadSimFile } from '../../src/inventory/sim-file.js';
 import {
   simDown,
   simDownSync,
@@ -145,7 +147,9 @@ export function useSimHosts(spec: UseSimHostsSpec): SimHandle {
     active.add(name);
     try {
       await simDown(name, { projectRoot: PROJECT_ROOT }); // leftovers of an earlier run of the same test
-      state = await simUp({ name, hosts, variant: spec.variant, projectRoot: PROJECT_ROOT, log });
+      // an inventory's sim.yml (what differs on simulated hosts), as `orch sim up` reads it
+      const simFile = 'inventory' in spec ? loadSimFile(inventoryDir(spec.inventory.source, PROJECT_ROOT)) : undefined;
+      state = await simUp({ name, hosts, variant: spec.variant, projectRoot: PROJECT_ROOT, log, vars: simFile?.vars, addressVars: simFile?.addressVars, hostAddressVars: simFile?.hostAddressVars, groupVars: simFile?.groupVars });
     } catch (e) {
       await simDown(name, { projectRoot: PROJECT_ROOT }).catch(() => {});
       active.delete(name);

@@ -41,7 +41,7 @@ describe("an inventory's sim.yml", () => {
   });
 
   it('refuses unknown keys, bad names, a variable in both places, naming line and key', () => {
-    expect(problems('vars: {}\nhosts: {}\n')).toEqual(["2: hosts: unknown key 'hosts' (sim.yml has vars:, addresses: and host_addresses:)"]);
+    expect(problems('vars: {}\nhosts: {}\n')).toEqual(["2: hosts: unknown key 'hosts' (sim.yml has vars:, addresses:, host_addresses: and groups:)"]);
     expect(problems('vars:\n  "bad name": 1\n')).toEqual(["2: vars.bad name: 'bad name' is not a variable name"]);
     expect(problems('addresses: keepalived_vip\n')).toEqual(['1: addresses: expected a list of variable names, e.g. [keepalived_vip]']);
     expect(problems('vars:\n  keepalived_vip: 1.2.3.4\naddresses:\n  - keepalived_vip\n')).toEqual(["4: addresses.0: 'keepalived_vip' is also under vars: give it one place"]);
