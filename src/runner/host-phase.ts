@@ -42,6 +42,9 @@ export interface HostPhaseInput {
   handlerScript?: (name: string) => string;
 }
 
+/** operations that state a resource (made alike by two roles, one change suffices), unlike commands and checks */
+const RESOURCE_KINDS = new Set(['user', 'group', 'dir', 'file', 'symlink', 'lineInFile', 'limits', 'sysctl', 'unit', 'packages']);
+
 interface Item {
   role: string;
   op: Operation<any>;
@@ -175,6 +178,19 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
     for (const it of items) it.plan = it.op.plan(factOf(it));
   });
 
+  // 3a. two roles of this host stating one resource alike (zookeeper, kafka and spark each create user spark on
+  // spark-kafka-aws's master): the first makes the change, the others are reported ok; their handlers still run
+  const duplicateOf = new Map<Item, Item>();
+  const firstChange = new Map<string, Item>();
+  for (const it of items) {
+    const p = it.plan!;
+    if (p.status !== 'change' || !RESOURCE_KINDS.has(it.op.kind)) continue;
+    const id = `${it.op.kind}\0${it.op.fact?.key ?? it.op.name}`;
+    const kept = firstChange.get(id);
+    if (!kept) firstChange.set(id, it);
+    else if ((kept.plan as Extract<Plan, { status: 'change' }>).script === p.script) duplicateOf.set(it, kept);
+  }
+
   // 3b. --diff: fetch the current content of files about to change (one more round trip)
   if (inp.diff) await fetchBefore(conn, items);
 
@@ -199,6 +215,10 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
   for (const it of items) {
     const p = it.plan!;
     if (p.status !== 'change') continue;
+    if (duplicateOf.has(it)) {
+      for (const n of it.op.notify ?? []) if (!notified.includes(n)) notified.push(n);
+      continue;
+    }
     if (it.op.flushes) flushPending(it.op.flushes);
     steps.push({ id: steps.length, script: p.script, item: it });
     for (const a of p.pending ?? []) pending.set(a.key, a);
@@ -228,7 +248,9 @@ export async function prepareHostPhase(inp: HostPhaseInput): Promise<PreparedHos
   // 5. report ok/skip now; changes are reported after applying (or as would-change in check mode)
   for (const it of items) {
     const p = it.plan!;
-    if (p.status === 'ok') report(it, { status: 'ok', reason: p.reason });
+    const same = duplicateOf.get(it);
+    if (same) report(it, { status: 'ok', reason: `the same change as role ${same.role}'s ${same.op.kind} ${same.op.name} in this phase: made once` });
+    else if (p.status === 'ok') report(it, { status: 'ok', reason: p.reason });
     else if (p.status === 'skip') report(it, { status: 'skipped', reason: p.reason });
     else if (inp.check) report(it, { status: 'changed', reason: `would change: ${p.reason}`, diff: p.diff });
   }
