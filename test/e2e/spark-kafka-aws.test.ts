@@ -53,8 +53,9 @@ describe('spark-kafka-aws end to end', () => {
     log(`first run: ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}, ${changed(events).length} changes`);
     expect(failures(events)).toEqual([]);
     expect(code).toBe(0);
-    // the target sees the bastion as its SSH client
-    expect((await on('master', 'echo $SSH_CLIENT')).split(' ')[0]).toBe(sim.host('bastion').address);
+    // the master's sshd saw this very connection come from the bastion (sudo clears SSH_CONNECTION: ask the journal)
+    const last = await on('master', "journalctl -u ssh -o cat --no-pager | sed -n 's/^Accepted .* from \\([0-9.]*\\) port .*/\\1/p' | tail -n 1");
+    expect(last.trim()).toBe(sim.host('bastion').address);
   });
 
   it('Kafka (ZooKeeper mode) takes a write that its console consumer reads; Spark runs a job on both workers', async () => {
