@@ -10,23 +10,9 @@ import { describe, expect, it } from 'vitest';
 import connect from '../../roles/kafka-connect/index.js';
 import { bootstrapServers, restHealthy, topicReplication } from '../../roles/kafka-connect/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
 import { sh, tmp } from './ops-harness.js';
+import { named, properties, roleContext, written } from './role-harness.js';
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'debian',
-  osVersion: '12',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 64,
-  memoryMb: 256 * 1024,
-  hostname: 'vm5',
-  systemd: true,
-  container: false,
-});
-const defaults = Object.fromEntries(Object.entries(connect.vars).map(([k, s]) => [k, s.default]));
 /** inventories/minimal-5vm: kafka on vm1-3 (control plane), kafka_connect on vm5 */
 const MINIMAL: PeerHost[] = [
   ...[1, 2, 3].map((n) => ({ name: `vm${n}`, address: `10.20.0.1${n}`, groups: ['control_plane', 'kafka'], vars: { node_id: n } })),
@@ -39,24 +25,9 @@ const ENTERPRISE: PeerHost[] = [
 ];
 
 function ctx(o: { host?: string; peers?: PeerHost[]; osFamily?: HostFacts['osFamily']; vars?: Record<string, unknown> } = {}): RoleContext<any> {
-  const peers = o.peers ?? MINIMAL;
-  const self = peers.find((p) => p.name === (o.host ?? 'vm5'))!;
   const java = o.osFamily === 'redhat' ? '/usr/lib/jvm/jre-17-openjdk' : '/usr/lib/jvm/java-17-openjdk-amd64';
-  return {
-    vars: { ...defaults, ...o.vars },
-    host: { ...self, facts: facts(o.osFamily ?? 'debian') },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: (r: string) => (r === 'java' ? { java_home: java } : {}),
-    cluster: () => '',
-  } as RoleContext<any>;
+  return roleContext(connect, { peers: o.peers ?? MINIMAL, host: o.host ?? 'vm5', facts: { osFamily: o.osFamily ?? 'debian', cpus: 64, memoryMb: 256 * 1024 }, vars: o.vars, exported: { java: { java_home: java } } });
 }
-const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));
-function written(op: Operation<any> | undefined): string {
-  const p = op!.plan({ stat: null, sha256: null }) as Extract<Plan, { status: 'change' }>;
-  return p.diff!.after;
-}
-const properties = (text: string) => Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 const CONFIG = '/etc/kafka-connect/connect-distributed.properties';
 
 describe("kafka-connect: datalyptica-minimal-5vm.md's worker on VM5", () => {

@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import kafka from '../../roles/kafka/index.js';
 import { brokerIdProblems, brokers, brokersRegistered, isController, replicationFactor, zookeeperConnect } from '../../roles/kafka/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
+import type { Plan } from '../../src/ops/types.js';
 import { sh, tmp } from './ops-harness.js';
+import { named, properties, roleContext, written } from './role-harness.js';
 
 // spark-kafka-cluster-aws.md, "Configuration File: /opt/kafka/config/server.properties", comments dropped
 const SEED_PROPERTIES = {
@@ -32,20 +33,6 @@ const SEED_PROPERTIES = {
   'zookeeper.connection.timeout.ms': '18000',
 };
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'ubuntu',
-  osVersion: '1',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 2,
-  memoryMb: 4096,
-  hostname: 'master',
-  systemd: true,
-  container: false,
-});
-const defaults = Object.fromEntries(Object.entries(kafka.vars).map(([k, s]) => [k, s.default]));
 /** the seed's master: ZooKeeper and the broker on 10.0.136.17, no node_id (a single broker is 1) */
 const MASTER: PeerHost[] = [{ name: 'master', address: '10.0.136.17', groups: ['zookeeper', 'kafka'], vars: { zookeeper_user: 'spark' } }];
 /** three brokers against a three-server ensemble on other hosts, one with its own client port */
@@ -55,24 +42,9 @@ const CLUSTER: PeerHost[] = [
 ];
 
 function ctx(o: { host?: string; peers?: PeerHost[]; osFamily?: HostFacts['osFamily']; vars?: Record<string, unknown> } = {}): RoleContext<any> {
-  const peers = o.peers ?? MASTER;
-  const self = peers.find((p) => p.name === (o.host ?? peers[0].name))!;
   const java = o.osFamily === 'redhat' ? '/usr/lib/jvm/jre-11-openjdk' : '/usr/lib/jvm/java-11-openjdk-amd64';
-  return {
-    vars: { ...defaults, ...o.vars },
-    host: { ...self, facts: facts(o.osFamily ?? 'debian') },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: (r: string) => (r === 'java' ? { java_home: java } : {}),
-    cluster: () => '',
-  } as RoleContext<any>;
+  return roleContext(kafka, { peers: o.peers ?? MASTER, host: o.host, facts: { osFamily: o.osFamily ?? 'debian', osId: o.osFamily === 'redhat' ? 'rhel' : 'ubuntu', cpus: 2, memoryMb: 4096 }, vars: o.vars, exported: { java: { java_home: java } } });
 }
-const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));
-function written(op: Operation<any> | undefined): string {
-  const p = op!.plan({ stat: null, sha256: null }) as Extract<Plan, { status: 'change' }>;
-  return p.diff!.after;
-}
-const properties = (text: string) => Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
 describe("kafka role (ZooKeeper mode): the seed's master node", () => {
   const list = kafka.operations(ctx());
