@@ -4,8 +4,8 @@ import role from '../../roles/schema-registry/index.js';
 import { confluentRelease, healthCommand, kafkaStore, problems, schemaRegistryProperties, unitFile, type SchemaRegistryVars } from '../../roles/schema-registry/render.js';
 import { artifactSource } from '../../src/artifacts/index.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
 import { shAsync } from './ops-harness.js';
+import { named, roleContext, written } from './role-harness.js';
 
 const DEFAULTS = Object.fromEntries(Object.entries(role.vars).map(([k, s]) => [k, s.default])) as unknown as SchemaRegistryVars;
 const SHA512 = 'ab'.repeat(64);
@@ -23,39 +23,13 @@ const ENTERPRISE: PeerHost[] = [
   ...[1, 2, 3].map((i) => ({ name: `schema0${i}`, address: `10.20.20.2${i}`, groups: ['schema_registry'], vars: {} })),
 ];
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'debian',
-  osVersion: osFamily === 'redhat' ? '9.4' : '12',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 32,
-  memoryMb: 131072,
-  hostname: 'vm1',
-  systemd: true,
-  container: false,
-});
 
 function ctx(o: { host?: string; osFamily?: HostFacts['osFamily']; vars?: Record<string, unknown>; peers?: PeerHost[] } = {}): RoleContext<any> {
-  const peers = o.peers ?? MINIMAL;
-  const self = peers.find((p) => p.name === (o.host ?? 'vm1'))!;
   const osFamily = o.osFamily ?? 'debian';
-  return {
-    vars: { ...DEFAULTS, schema_registry_sha512: SHA512, ...o.vars },
-    host: { ...self, facts: facts(osFamily) },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: (r: string) => (r === 'java' ? { java_home: osFamily === 'redhat' ? '/usr/lib/jvm/jre-17-openjdk' : '/usr/lib/jvm/java-17-openjdk-amd64' } : {}),
-    cluster: () => '',
-  } as RoleContext<any>;
+  const java = osFamily === 'redhat' ? '/usr/lib/jvm/jre-17-openjdk' : '/usr/lib/jvm/java-17-openjdk-amd64';
+  return roleContext(role, { peers: o.peers ?? MINIMAL, host: o.host ?? 'vm1', facts: { osFamily, cpus: 32, memoryMb: 131072 }, vars: { schema_registry_sha512: SHA512, ...o.vars }, exported: { java: { java_home: java } } });
 }
-const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));
 /** the content a file/unit op writes on a host where it does not exist yet */
-function written(op: Operation<any> | undefined): string {
-  const p = op!.plan({ stat: null, sha256: null }) as Extract<Plan, { status: 'change' }>;
-  return p.diff!.after;
-}
 
 describe("schema-registry: defaults are the seeds' values", () => {
   it('7.8.0 on 8085, store _schemas, leader-eligible, 1g of the 2 GB per instance', () => {

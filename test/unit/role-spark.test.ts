@@ -27,24 +27,12 @@ import {
   type SparkVars,
 } from '../../roles/spark/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
-import type { Operation, Plan } from '../../src/ops/types.js';
+import type { Plan } from '../../src/ops/types.js';
 import { sh, tmp } from './ops-harness.js';
 import { PYSPARK_SDISTS, SPARK_MAIN_CLASSES, sdistUrl, sparkFiles, sparkRecipe } from '../helpers/artifacts/spark/recipe.js';
+import { named, roleContext, written } from './role-harness.js';
 
 const DEFAULTS = Object.fromEntries(Object.entries(spark.vars).map(([k, s]) => [k, s.default])) as unknown as SparkVars;
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'ubuntu',
-  osVersion: '1',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 4,
-  memoryMb: 8192,
-  hostname: 'h',
-  systemd: true,
-  container: false,
-});
 
 /** spark-kafka-cluster-aws.md: the master 10.0.136.17, two workers */
 const AWS: PeerHost[] = [
@@ -61,19 +49,8 @@ const MINIMAL: PeerHost[] = [
 function ctx(o: { host: string; peers?: PeerHost[]; osFamily?: HostFacts['osFamily']; vars?: Record<string, unknown> }): RoleContext<any> {
   const peers = o.peers ?? AWS;
   const self = peers.find((p) => p.name === o.host)!;
-  return {
-    vars: { ...DEFAULTS, spark_version: '3.5.0', ...self.vars, ...o.vars },
-    host: { ...self, facts: facts(o.osFamily ?? 'debian') },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: (r: string) => (r === 'java' ? { java_home: o.osFamily === 'redhat' ? '/usr/lib/jvm/jre-17-openjdk' : '/usr/lib/jvm/java-17-openjdk-amd64' } : {}),
-    cluster: () => '',
-  } as RoleContext<any>;
-}
-const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));
-function written(op: Operation<any> | undefined): string {
-  const p = op!.plan({ stat: null, sha256: null }) as Extract<Plan, { status: 'change' }>;
-  return p.diff!.after;
+  const java = o.osFamily === 'redhat' ? '/usr/lib/jvm/jre-17-openjdk' : '/usr/lib/jvm/java-17-openjdk-amd64';
+  return roleContext(spark, { peers, host: o.host, facts: { osFamily: o.osFamily ?? 'debian', osId: o.osFamily === 'redhat' ? 'rhel' : 'ubuntu', cpus: 4, memoryMb: 8192 }, vars: { spark_version: '3.5.0', ...self.vars, ...o.vars }, exported: { java: { java_home: java } } });
 }
 const props = (text: string) => Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
 const v = (o: Partial<SparkVars> = {}): SparkVars => ({ ...DEFAULTS, ...o });
