@@ -32,9 +32,9 @@ import { artifactSource, release } from '../../src/artifacts/index.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
 import type { Operation, Plan } from '../../src/ops/types.js';
 import { sh } from './ops-harness.js';
+import { roleContext } from './role-harness.js';
 
 const defaults = Object.fromEntries(Object.entries(flink.vars).map(([k, s]) => [k, s.default])) as unknown as FlinkVars;
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({ osFamily, osId: osFamily === 'redhat' ? 'rhel' : 'debian', osVersion: '12', arch: 'x86_64', user: 'root', root: true, cpus: 4, memoryMb: 8192, hostname: 'h', systemd: true, container: false });
 
 // flink-kafka-4vcpu-8gb.md: one 4 vCPU / 8 GB host with the JobManager and 2 TaskManagers
 const SINGLE: PeerHost[] = [{ name: 'flink', address: '192.168.10.5', groups: ['flink_jobmanager', 'flink_taskmanager'], vars: { flink_taskmanager_instances: 2 } }];
@@ -62,15 +62,8 @@ const ENTERPRISE_VARS = {
 
 function ctx(o: { host?: string; peers?: PeerHost[]; osFamily?: HostFacts['osFamily']; vars?: Record<string, unknown> } = {}): RoleContext<any> {
   const peers = o.peers ?? SINGLE;
-  const self = peers.find((p) => p.name === (o.host ?? peers[0].name)) ?? { name: o.host!, address: '10.9.9.9', groups: [], vars: {} };
-  return {
-    vars: { ...defaults, ...self.vars, ...o.vars },
-    host: { ...self, facts: facts(o.osFamily ?? 'debian') },
-    group: (g: string) => peers.filter((p) => p.groups.includes(g)),
-    allHosts: () => peers,
-    exported: (r: string) => (r === 'java' ? { java_home: '/usr/lib/jvm/java-17-openjdk-amd64' } : {}),
-    cluster: () => '',
-  } as RoleContext<any>;
+  const self = peers.find((p) => p.name === (o.host ?? peers[0].name));
+  return roleContext(flink, { peers, host: o.host, facts: { osFamily: o.osFamily ?? 'debian', cpus: 4, memoryMb: 8192, hostname: 'h' }, vars: { ...self?.vars, ...o.vars }, exported: { java: { java_home: '/usr/lib/jvm/java-17-openjdk-amd64' } } });
 }
 const opsOf = (c: RoleContext<any>) => flink.operations(c) as Operation<any>[];
 const named = (list: Operation<any>[], kind: string, name?: string) => list.find((o) => o.kind === kind && (name === undefined || o.name === name));

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import haproxy from '../../roles/haproxy/index.js';
 import { SEED_FRONTENDS, frontendProblems, renderHaproxyCfg } from '../../roles/haproxy/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
+import { hostFacts } from './role-harness.js';
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({ osFamily, osId: osFamily, osVersion: '1', arch: 'x86_64', user: 'root', root: true, cpus: 2, memoryMb: 2048, hostname: 'vm1', systemd: true, container: false });
+const facts = (osFamily: HostFacts['osFamily']): HostFacts => hostFacts({ osFamily, osId: osFamily, osVersion: '1', cpus: 2, memoryMb: 2048, hostname: 'vm1' });
 // minimal-5vm as the seed lays it out (addresses: the seed's application network)
 const peer = (name: string, address: string, groups: string[]): PeerHost => ({ name, address, groups, vars: {} });
 const CP = ['control_plane', 'patroni', 'haproxy', 'keepalived', 'keycloak', 'nessie'];

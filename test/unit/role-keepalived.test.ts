@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import keepalived from '../../roles/keepalived/index.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
+import { hostFacts } from './role-harness.js';
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({ osFamily, osId: osFamily, osVersion: '1', arch: 'x86_64', user: 'root', root: true, cpus: 2, memoryMb: 2048, hostname: 'vm1', systemd: true, container: false });
+const facts = (osFamily: HostFacts['osFamily']): HostFacts => hostFacts({ osFamily, osId: osFamily, osVersion: '1', cpus: 2, memoryMb: 2048, hostname: 'vm1' });
 const peer = (name: string, address: string, vars: Record<string, unknown> = {}): PeerHost => ({ name, address, groups: ['control_plane', 'keepalived'], vars });
 const HOSTS = [peer('vm1', '10.20.0.11'), peer('vm2', '10.20.0.12'), peer('vm3', '10.20.0.13')];
 const writeTmp = (text: string) => {

@@ -10,20 +10,9 @@ import patroni, { patroniInstall, pipInstallCommand, RESTART_HANDLER, SEED_DATAB
 import { dcsDiff, dynamicConfigOp, healthCommand, leaderCommand, restartNeededOp, restartScript, type DcsConfig } from '../../roles/patroni/render.js';
 import type { HostFacts, RoleContext } from '../../src/role/define.js';
 import type { Operation } from '../../src/ops/types.js';
+import { hostFacts } from './role-harness.js';
 
-const facts = (osFamily: HostFacts['osFamily'], memoryMb: number): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rhel' : 'debian',
-  osVersion: osFamily === 'redhat' ? '9.4' : '12',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 16,
-  memoryMb,
-  hostname: 'pg01',
-  systemd: true,
-  container: false,
-});
+const facts = (osFamily: HostFacts['osFamily'], memoryMb: number): HostFacts => hostFacts({ osFamily, cpus: 16, memoryMb, hostname: 'pg01' });
 const defaults = Object.fromEntries(Object.entries(patroni.vars).map(([k, s]) => [k, s.default]));
 const members = ['pg01', 'pg02', 'pg03'].map((name, i) => ({ name, address: `192.0.2.${11 + i}`, groups: ['patroni', 'etcd'], vars: {} }));
 const app = { name: 'app1', address: '192.0.2.40', groups: ['nessie'], vars: {} };

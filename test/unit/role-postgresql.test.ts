@@ -7,20 +7,9 @@ import postgresql, { LOCAL_HBA, rhelUnit } from '../../roles/postgresql/index.js
 import { databasesOp, memorySettings, normalizeSetting, pgdgAptSource, pgdgCodename, pgLayout, renderConf, renderPgHba, scramMatches, scramVerifier, type DbFact } from '../../roles/postgresql/render.js';
 import type { HostFacts, RoleContext } from '../../src/role/define.js';
 import type { Operation } from '../../src/ops/types.js';
+import { hostFacts } from './role-harness.js';
 
-const facts = (osFamily: HostFacts['osFamily'], memoryMb = 4096): HostFacts => ({
-  osFamily,
-  osId: osFamily === 'redhat' ? 'rocky' : 'debian',
-  osVersion: osFamily === 'redhat' ? '9.4' : '12',
-  arch: 'x86_64',
-  user: 'root',
-  root: true,
-  cpus: 2,
-  memoryMb,
-  hostname: 'vps1',
-  systemd: true,
-  container: false,
-});
+const facts = (osFamily: HostFacts['osFamily'], memoryMb = 4096): HostFacts => hostFacts({ osFamily, osId: osFamily === 'redhat' ? 'rocky' : 'debian', cpus: 2, memoryMb, hostname: 'vps1' });
 
 const defaults = Object.fromEntries(Object.entries(postgresql.vars).map(([k, s]) => [k, s.default]));
 function ctx(osFamily: HostFacts['osFamily'], vars: Record<string, unknown> = {}, memoryMb = 4096): RoleContext<any> {

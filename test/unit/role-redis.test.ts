@@ -7,8 +7,9 @@ import redis from '../../roles/redis/index.js';
 import sentinel from '../../roles/redis-sentinel/index.js';
 import { liveDigest, renderOrchConf } from '../../roles/redis/render.js';
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
+import { hostFacts } from './role-harness.js';
 
-const facts = (osFamily: HostFacts['osFamily']): HostFacts => ({ osFamily, osId: osFamily, osVersion: '1', arch: 'x86_64', user: 'root', root: true, cpus: 2, memoryMb: 2048, hostname: 'vm1', systemd: true, container: false });
+const facts = (osFamily: HostFacts['osFamily']): HostFacts => hostFacts({ osFamily, osId: osFamily, osVersion: '1', cpus: 2, memoryMb: 2048, hostname: 'vm1' });
 const peer = (name: string, address: string, groups: string[]): PeerHost => ({ name, address, groups, vars: {} });
 // minimal-5vm: Redis master VM3, replica VM2, Sentinels VM1-3
 const HOSTS = [peer('vm1', '10.20.0.11', ['redis_sentinel']), peer('vm2', '10.20.0.12', ['redis', 'redis_sentinel']), peer('vm3', '10.20.0.13', ['redis', 'redis_sentinel'])];
