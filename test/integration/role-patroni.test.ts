@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 import { useRuns } from '../helpers/run.js';
+import { waitFor } from '../helpers/role-test.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
@@ -103,7 +104,15 @@ describe('etcd + Patroni: a 3-member cluster', () => {
     expect(list.map((m: any) => m.Role).sort()).toEqual(['Leader', 'Replica', 'Sync Standby']);
     expect(list.find((m: any) => m.Role === 'Leader').Member).toBe(leader);
     // on the leader: both replicas stream, one synchronously
-    const repl = (await psql(leader, 'select application_name, state, sync_state from pg_stat_replication order by sync_state desc')).trim().split('\n');
+    // both replicas stream (the async one may still be connecting when the run ends: up to 30 s)
+    const streaming = await waitFor(
+      async () => (await psql(leader, 'select application_name, state, sync_state from pg_stat_replication order by sync_state desc')).trim().split('\n'),
+      (rows) => rows.length === 2 && rows.every((r) => r.includes('|streaming|')),
+      30_000,
+      1000,
+    );
+    log(`both replicas streaming ${streaming.seconds.toFixed(1)} s after the list above`);
+    const repl = streaming.value;
     expect(repl.map((l) => l.split('|').slice(1).join('|'))).toEqual(['streaming|sync', 'streaming|async']);
     expect(repl.map((l) => l.split('|')[0]).sort()).toEqual(HOSTS.filter((h) => h !== leader).sort());
     for (const h of HOSTS.filter((x) => x !== leader)) expect(await code(h, '/replica')).toBe('200');
