@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useArtifactMirror } from '../helpers/artifact-mirror.js';
-import { changed, failures, useRoleTest } from '../helpers/role-test.js';
+import { changed, failures, useRoleTest, waitFor } from '../helpers/role-test.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const WORKERS = ['c1', 'c2'];
@@ -63,7 +63,13 @@ describe('kafka-connect: two distributed workers against a KRaft broker', () => 
     for (const t of ['connect-configs', 'connect-offsets', 'connect-status']) expect(topics.split('\n')).toContain(t);
     expect(await on('c1', `kafka-topics.sh --bootstrap-server ${addr('c1')}:9092 --describe --topic connect-offsets | head -1`)).toMatch(/PartitionCount: 25\s+ReplicationFactor: 1/);
     // both joined the one Connect group: each one's last assignment names the same leader, one of the two
-    const leaders = await Promise.all(WORKERS.map((w) => on(w, `grep -o "leaderUrl='[^']*'" /var/log/kafka-connect/connect.log | tail -1`)));
+    // (the assignment is logged a moment after the REST API answers: up to 60 s)
+    const { value: leaders } = await waitFor(
+      () => Promise.all(WORKERS.map((w) => on(w, `grep -o "leaderUrl='[^']*'" /var/log/kafka-connect/connect.log | tail -1`))),
+      (l) => l.every((x) => x.trim() !== '') && l[0] === l[1],
+      60_000,
+      1000,
+    );
     expect(leaders[0]).toBe(leaders[1]);
     expect(WORKERS.map((w) => `leaderUrl='http://${addr(w)}:8083/'\n`)).toContain(leaders[0]);
     expect(await on('c2', 'ps -o user= -C java')).toBe('kafka-connect\n');
