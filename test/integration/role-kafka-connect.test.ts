@@ -43,7 +43,13 @@ const { sim, run } = t;
 const on = (host: string, cmd: string) => t.on(host, `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 KAFKA_HEAP_OPTS=-Xmx200m LOG_DIR=/tmp/kafka-cli PATH=/opt/kafka/current/bin:$PATH\n${cmd}`);
 const addr = (h: string) => sim.host(h).address;
 const rest = (via: string, path: string, extra = '') => on(via, `curl -fsS --max-time 20 ${extra} http://${addr(via)}:8083${path}`);
-const consume = (n: number) => on('c1', `kafka-console-consumer.sh --bootstrap-server ${addr('c1')}:9092 --topic lines --from-beginning --max-messages ${n} --timeout-ms 90000 2>/dev/null`);
+/** the first n records of the topic, sorted: the connector's records have no key, so they spread over the topic's partitions in no order */
+const consume = async (n: number) =>
+  (await on('c1', `kafka-console-consumer.sh --bootstrap-server ${addr('c1')}:9092 --topic lines --from-beginning --max-messages ${n} --timeout-ms 90000 2>/dev/null`))
+    .split('\n')
+    .filter(Boolean)
+    .sort()
+    .join('\n') + '\n';
 
 describe('kafka-connect: two distributed workers against a KRaft broker', () => {
   it('both workers answer the REST API in one group; the internal topics exist', async () => {
