@@ -7,21 +7,12 @@
  *   - the leader stopped, the standby takes over and the TaskManager registers with it (the test prints the time);
  *   - a run then starts the stopped JobManager again (as standby), and a rerun changes nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareArtifacts } from '../../src/ops/index.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { describe, expect, it } from 'vitest';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { FLINK_SMALL } from '../helpers/sim-sizes.js';
 import { changed, failures, useRoleTest, waitFor } from '../helpers/role-test.js';
 
-const SMALL = {
-  flink_jobmanager_memory_process_size: '640m',
-  flink_jobmanager_memory_heap_size: '320m',
-  flink_jobmanager_memory_jvm_metaspace_size: '128m',
-  flink_jobmanager_memory_off_heap_size: '64m',
-  flink_taskmanager_memory_process_size: '768m',
-  flink_taskmanager_memory_framework_heap_size: '64m',
-  flink_taskmanager_memory_managed_size: '64m',
-  flink_taskmanager_memory_jvm_metaspace_size: '128m',
-};
+const art = useArtifactMirror([{ service: 'flink', version: '1.20.0' }]);
 const t = useRoleTest({
   name: 'flink-ha',
   hosts: [
@@ -36,16 +27,8 @@ const t = useRoleTest({
     { name: 'processing', hosts: 'flink_jobmanager:flink_taskmanager', roles: ['flink'] },
   ],
 });
-let built: BuiltArtifact;
-let mirror: ArtifactMirror;
 
-beforeAll(async () => {
-  built = await buildArtifact({ service: 'flink', version: '1.20.0', log: (s) => console.log(`[flink artifact] ${s}`) });
-  mirror = await serveArtifacts([built]);
-}, 300_000);
-afterAll(() => mirror?.close());
-
-const run = () => t.run({ vars: { artifact_mirror: mirror.url, flink_sha512: built.sha512, ...SMALL }, prepare: prepareArtifacts });
+const run = () => t.run({ vars: { artifact_mirror: art.url, flink_sha512: art.sha512('flink'), ...FLINK_SMALL } });
 const addr = (h: string) => t.sim.host(h).address;
 const tmOn = async (h: string) => (await t.sh(h, `curl -sf --max-time 5 http://${addr(h)}:8081/taskmanagers/h2-taskmanager-1`)).stdout;
 // the JobManager whose log says it was granted leadership (the dispatcher runner's), in this process's lifetime

@@ -10,25 +10,15 @@
  *   - a rerun and a `--check` change nothing;
  *   - a changed TaskManager setting restarts the two TaskManagers, one after the other, and not the JobManager.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskManagerMemory } from '../../roles/flink/render.js';
 import type { FlinkVars } from '../../roles/flink/render.js';
-import { prepareArtifacts } from '../../src/ops/index.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { FLINK_SMALL } from '../helpers/sim-sizes.js';
 import { changed, failures, handlers, useRoleTest } from '../helpers/role-test.js';
 
 const H = 'fl';
-// small sizes for a 3 GiB simulated host; each set is one Flink 1.20 accepts
-const SMALL = {
-  flink_jobmanager_memory_process_size: '640m',
-  flink_jobmanager_memory_heap_size: '320m',
-  flink_jobmanager_memory_jvm_metaspace_size: '128m',
-  flink_jobmanager_memory_off_heap_size: '64m',
-  flink_taskmanager_memory_process_size: '768m',
-  flink_taskmanager_memory_framework_heap_size: '64m',
-  flink_taskmanager_memory_managed_size: '64m',
-  flink_taskmanager_memory_jvm_metaspace_size: '128m',
-};
+const art = useArtifactMirror([{ service: 'flink', version: '1.20.0' }]);
 const t = useRoleTest({
   name: 'flink',
   hosts: [{ name: H, groups: ['flink_jobmanager', 'flink_taskmanager'], memoryMb: 3072, vars: { flink_taskmanager_instances: 2 } }],
@@ -37,17 +27,9 @@ const t = useRoleTest({
     { name: 'processing', hosts: 'flink_jobmanager:flink_taskmanager', roles: ['flink'] },
   ],
 });
-let built: BuiltArtifact;
-let mirror: ArtifactMirror;
-
-beforeAll(async () => {
-  built = await buildArtifact({ service: 'flink', version: '1.20.0', log: (s) => console.log(`[flink artifact] ${s}`) });
-  mirror = await serveArtifacts([built]);
-}, 300_000);
-afterAll(() => mirror?.close());
 
 const run = (o: { check?: boolean; vars?: Record<string, unknown> } = {}) =>
-  t.run({ check: o.check, vars: { artifact_mirror: mirror.url, flink_sha512: built.sha512, ...SMALL, ...o.vars }, prepare: prepareArtifacts });
+  t.run({ check: o.check, vars: { artifact_mirror: art.url, flink_sha512: art.sha512('flink'), ...FLINK_SMALL, ...o.vars } });
 const rest = async (path: string) => JSON.parse(await t.on(H, `curl -sf http://${t.sim.host(H).address}:8081${path}`));
 const since = async (unit: string) => Number((await t.on(H, `systemctl show -p ActiveEnterTimestampMonotonic --value ${unit}`)).trim());
 const MB = 1024 ** 2;
@@ -78,7 +60,7 @@ describe('flink: JobManager + 2 TaskManagers of 3 slots on one host (flink-kafka
     const ids = (await rest('/taskmanagers')).taskmanagers.map((x: { id: string; slotsNumber: number }) => [x.id, x.slotsNumber]).sort();
     expect(ids).toEqual([[`${H}-taskmanager-1`, 3], [`${H}-taskmanager-2`, 3]]);
     // the TaskManager memory Flink derived, as the role's own arithmetic predicts it
-    const want = taskManagerMemory(SMALL as unknown as FlinkVars).memory;
+    const want = taskManagerMemory(FLINK_SMALL as unknown as FlinkVars).memory;
     for (const id of [1, 2]) {
       const m = (await rest(`/taskmanagers/${H}-taskmanager-${id}`)).memoryConfiguration;
       expect(m).toMatchObject({ totalProcessMemory: 768 * MB, frameworkHeap: 64 * MB, managedMemory: 64 * MB, jvmMetaspace: 128 * MB, frameworkOffHeap: 128 * MB });
