@@ -10,15 +10,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
-import { prepareArtifacts } from '../../src/ops/index.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const sim = useSimHosts({
@@ -57,17 +56,10 @@ writeFileSync(
   join(work, 'site.yml'),
   '- name: os\n  hosts: all\n  roles: [common, java]\n- name: coordination\n  hosts: zookeeper\n  roles: [zookeeper]\n- name: processing\n  hosts: spark_master:spark_worker\n  roles: [spark]\n',
 );
-let built: BuiltArtifact;
-let mirror: ArtifactMirror;
-
-beforeAll(async () => {
-  built = await buildArtifact({ service: 'spark', version: '3.5.0', log: (s) => console.log(`[spark artifact] ${s}`) });
-  mirror = await serveArtifacts([built]);
-}, 300_000);
-afterAll(() => mirror?.close());
+const art = useArtifactMirror([{ service: 'spark', version: '3.5.0' }]);
 
 async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
-  const values = { artifact_mirror: mirror.url, spark_version: '3.5.0', spark_sha512: built.sha512, spark_daemon_memory: '256m', spark_s3a: false, spark_python: false, ...vars };
+  const values = { artifact_mirror: art.url, spark_version: '3.5.0', spark_sha512: art.sha512('spark'), spark_daemon_memory: '256m', spark_s3a: false, spark_python: false, ...vars };
   return buildPlan({
     inventory: loadInventory(work, { overlayFile: sim.overlayFile }),
     playbook: loadPlaybook(join(work, 'site.yml')),
@@ -75,7 +67,7 @@ async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
     extraVars: [{ label: 'extra vars', values, origins: {} }],
   });
 }
-const run = async (vars: Record<string, unknown> = {}) => runs.run(await plan(vars), { prepare: prepareArtifacts });
+const run = async (vars: Record<string, unknown> = {}) => runs.run(await plan(vars), {});
 async function on(host: string, cmd: string): Promise<string> {
   const r = await (await runs.connector(await plan())(host)).runScript(cmd);
   if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);

@@ -14,15 +14,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
-import { prepareArtifacts } from '../../src/ops/index.js';
 import type { RunEvent } from '../../src/report/events.js';
 
 const HOSTS = ['m1', 'w1', 'w2'];
@@ -44,18 +43,11 @@ const inventory = (w2: Record<string, unknown> = {}) =>
   );
 inventory();
 writeFileSync(join(work, 'site.yml'), '- name: os\n  hosts: all\n  roles: [common, java]\n- name: processing\n  hosts: spark_master:spark_worker\n  roles: [spark]\n');
-let built: BuiltArtifact;
-let mirror: ArtifactMirror;
-
-beforeAll(async () => {
-  built = await buildArtifact({ service: 'spark', version: '3.5.0', log: (s) => console.log(`[spark artifact] ${s}`) });
-  mirror = await serveArtifacts([built]);
-}, 300_000);
-afterAll(() => mirror?.close());
+const art = useArtifactMirror([{ service: 'spark', version: '3.5.0' }]);
 
 async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
   // small daemons and executors: the simulated hosts have 1.5-2.5 GB; the workers still offer the seed's 2 cores / 4g
-  const values = { artifact_mirror: mirror.url, spark_version: '3.5.0', spark_sha512: built.sha512, spark_daemon_memory: '256m', spark_driver_memory: '512m', spark_executor_memory: '512m', ...vars };
+  const values = { artifact_mirror: art.url, spark_version: '3.5.0', spark_sha512: art.sha512('spark'), spark_daemon_memory: '256m', spark_driver_memory: '512m', spark_executor_memory: '512m', ...vars };
   return buildPlan({
     inventory: loadInventory(work, { overlayFile: sim.overlayFile }),
     playbook: loadPlaybook(join(work, 'site.yml')),
@@ -63,7 +55,7 @@ async function plan(vars: Record<string, unknown> = {}): Promise<RunPlan> {
     extraVars: [{ label: 'extra vars', values, origins: {} }],
   });
 }
-const run = async (vars: Record<string, unknown> = {}, check = false) => runs.run(await plan(vars), { prepare: prepareArtifacts, check });
+const run = async (vars: Record<string, unknown> = {}, check = false) => runs.run(await plan(vars), { check });
 
 async function on(host: string, cmd: string): Promise<string> {
   const r = await (await runs.connector(await plan())(host)).runScript(`. /etc/profile.d/orch-spark.sh\n${cmd}`);
