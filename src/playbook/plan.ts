@@ -112,6 +112,18 @@ export function findPhase(phases: Phase[], ref: string): Phase | undefined {
   return phases.find((p) => p.name === ref);
 }
 
+/**
+ * The strings a secret variable holds: itself when it is a string, else every string inside it (the passwords of a
+ * secret map such as `postgresql_passwords: { airflow: ... }`; its keys, the owners, are no secret). Empty ones are
+ * no secret to mask.
+ */
+export function secretStrings(v: unknown): string[] {
+  if (typeof v === 'string') return v.length > 0 ? [v] : [];
+  if (Array.isArray(v)) return v.flatMap(secretStrings);
+  if (v !== null && typeof v === 'object') return Object.values(v).flatMap(secretStrings);
+  return [];
+}
+
 export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
   const { inventory: inv, playbook } = o;
   const problems: InputProblem[] = [];
@@ -222,10 +234,7 @@ export async function buildPlan(o: PlanOptions): Promise<RunPlan> {
     hostVars.set(host, values);
     origins.set(host, resolved.origins);
     connections.set(host, connectionSpec(host, values, resolved.origins));
-    for (const k of secretKeys) {
-      const v = values[k];
-      if (typeof v === 'string' && v.length > 0) secretValues.add(v);
-    }
+    for (const k of secretKeys) for (const v of secretStrings(values[k])) secretValues.add(v);
   }
 
   // 4. validate each role's variables on each host that runs it

@@ -56,6 +56,33 @@ describe('secrets never reach the output', () => {
     expect(readFileSync(join(dir, 'app.conf'), 'utf8')).toBe(`user=app\npassword=${SECRET}\n`);
   });
 
+  it("a secret map's values (passwords by owner) are secret values too, masked in what orch prints; its keys are not", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-secret-'));
+    const reg = new RoleRegistry([]);
+    reg.add(
+      defineRole({
+        name: 'app',
+        description: 't',
+        vars: { app_password: v.str({ doc: 'pw', secret: true }), app_passwords: v.map<string>({ type: 'string' }, { default: {}, secret: true, doc: 'by owner' }) },
+        operations: ({ vars }) => [ops.command({ name: `owners ${Object.keys(vars.app_passwords).join(',')} (${vars.app_passwords.airflow})`, run: `touch ${join(dir, 'done')}`, creates: join(dir, 'done') })],
+      }),
+    );
+    writeFileSync(join(dir, 'pb.yml'), '- name: p\n  hosts: all\n  roles: [app]\n');
+    const plan = await buildPlan({
+      inventory: loadInventory(join(projectRoot, 'test/fixtures/secrets-inv')),
+      playbook: loadPlaybook(join(dir, 'pb.yml')),
+      registry: reg,
+      env: { ORCH_TEST_APP_PASSWORD: SECRET },
+      extraVars: [{ label: 'extra vars', values: { app_passwords: { airflow: 'Airflow-Map-Pw-1', nessie: 'Nessie-Map-Pw-2' } }, origins: {} }],
+    });
+    expect([...plan.secretValues].sort()).toEqual(['Airflow-Map-Pw-1', 'Nessie-Map-Pw-2', SECRET].sort());
+    let text = '';
+    const plain = plainReporter({ write: (s) => (text += s), mask: makeMasker(plan.secretValues), verbose: true, diff: true });
+    expect(await runPlan(plan, { check: false, diff: true, connect: async () => localConnection(), emit: plain })).toBe(0);
+    expect(text).toContain('owners airflow,nessie (***)');
+    expect(text).not.toContain('Airflow-Map-Pw-1');
+  });
+
   it('refuses a run whose secret comes from an unset environment variable', async () => {
     const reg = new RoleRegistry([]);
     reg.add(defineRole({ name: 'app', description: 't', vars: { app_password: v.str({ doc: 'pw', secret: true }) }, operations: () => [] }));
