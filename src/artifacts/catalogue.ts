@@ -173,6 +173,77 @@ RELEASES.push(
   ),
 );
 
+/** Trino's server tarball as Trino publishes it on Maven Central (`io.trino:trino-server:V`, packaging tar.gz). */
+function trino(version: string, sha: { sha512?: string; sha256?: string }, checksumSource: string): Release {
+  const topDir = `trino-server-${version}`;
+  const fileName = `${topDir}.tar.gz`;
+  return {
+    service: 'trino',
+    version,
+    base: 'https://repo1.maven.org/maven2/',
+    path: `io/trino/trino-server/${version}/${fileName}`,
+    fileName,
+    topDir,
+    ...(sha.sha512 ? { sha512: normaliseSha512(sha.sha512) } : { sha256: normaliseSha256(sha.sha256!) }),
+    checksumSource,
+  };
+}
+
+// Trino 469 (the datalyptica seeds' version): Maven Central publishes only a .sha1 beside the tarball, and the
+// registry this project checks against does not serve 469; the sha256 is the one Homebrew's trino formula pins for
+// that URL (its install verifies it). One source only. 470 and 476: this project downloaded them from Maven Central,
+// checked each against Maven Central's own .sha1 (f11973b6... and c9b38be4...) and pinned the sha512 of those bytes.
+RELEASES.push(
+  trino('469', { sha256: '111933d897a7312c2b20eef1184203c180a28833add3c84367c2ca4fdb9b0e02' }, 'Homebrew/homebrew-core Formula/t/trino.rb at 469 (sha256 of the Maven Central URL)'),
+  trino(
+    '470',
+    { sha512: 'adcfa631f1181c7598bbca65412a3e1e53f25fbf3a5be1bc05ae13f5ef65028a38fe07a1783e7adb6c261822fb1eee651aed4d14c14960ca0406a1eed5ce4632' },
+    'sha512sum of the Maven Central download, whose sha1 matched Maven Central trino-server-470.tar.gz.sha1 (f11973b628952b2d843cf0a7a9c84b7718af2f47)',
+  ),
+  trino(
+    '476',
+    { sha512: 'fe5e5b8cb2d71e8ccaccfc2acb60f88d43686a2a77b239bfd4fda6d2b0a5016e01f3bfad078954928de9b88f76b55023871c2b0efb83b609d9300906813ac7c2' },
+    'sha512sum of the Maven Central download, whose sha1 matched Maven Central trino-server-476.tar.gz.sha1 (c9b38be4017ebd2f7095455aaac772fb40247ebe)',
+  ),
+);
+
+/** Eclipse Temurin's architecture names in its archive names (x64, aarch64 ...), by the kernel's (uname -m). */
+export const TEMURIN_ARCH: Record<string, string> = { x86_64: 'x64', aarch64: 'aarch64', ppc64le: 'ppc64le', s390x: 's390x' };
+
+/**
+ * Eclipse Temurin's JDK archive for Linux, as Adoptium publishes it on GitHub: release `23.0.2+7` of architecture
+ * `x64` is temurin23-binaries/releases/download/jdk-23.0.2%2B7/OpenJDK23U-jdk_x64_linux_hotspot_23.0.2_7.tar.gz,
+ * unpacking to jdk-23.0.2+7/. Adoptium publishes a sha256 per file.
+ */
+export function temurinRelease(version: string, arch: string, sha256?: string, checksumSource = 'the inventory'): Omit<Release, 'sha256'> & { sha256?: string } {
+  const m = /^([0-9]+)(\.[0-9]+)*\+[0-9]+$/.exec(version);
+  if (!m) throw new Error(`Temurin release ${JSON.stringify(version)}: expected a release name like 23.0.2+7`);
+  const major = m[1];
+  const underscore = version.replace('+', '_');
+  const fileName = `OpenJDK${major}U-jdk_${arch}_linux_hotspot_${underscore}.tar.gz`;
+  return {
+    service: 'temurin',
+    version,
+    arch,
+    base: 'https://github.com/adoptium/',
+    path: `temurin${major}-binaries/releases/download/jdk-${version.replace('+', '%2B')}/${fileName}`,
+    fileName,
+    topDir: `jdk-${version}`,
+    ...(sha256 ? { sha256: normaliseSha256(sha256) } : {}),
+    checksumSource,
+  };
+}
+
+// Temurin's sha256 values as the official eclipse-temurin container images pin them (docker-library's Dockerfiles,
+// ESUM per architecture, checked by their builds); 23.0.2+7's also in an independent project's pinned table.
+const TEMURIN_IMAGES = 'docker-library eclipse-temurin Dockerfile (ESUM per architecture, verified by the image build)';
+RELEASES.push(
+  temurinRelease('23.0.2+7', 'x64', '870ac8c05c6fe563e7a3878a47d0234b83c050e83651d2c47e8b822ec74512dd', `${TEMURIN_IMAGES}; an independent project's pinned JDK table`) as Release,
+  temurinRelease('23.0.2+7', 'aarch64', 'fb43ae1202402842559cb6223886ec1663b90ffbec48479abbcb92c92c9012eb', `${TEMURIN_IMAGES}; an independent project's pinned JDK table`) as Release,
+  temurinRelease('25.0.1+8', 'x64', '8daf77d1aacffe38c9889689bc224a13557de77559d9a5bb91991e6a298baa0d', TEMURIN_IMAGES) as Release,
+  temurinRelease('25.0.1+8', 'aarch64', '5c83b7d2121ed482fd06831a1eba1633dbab818aba6addddf48e075b97e6e9b8', TEMURIN_IMAGES) as Release,
+);
+
 /** Every catalogued release, optionally of one service, in catalogue order. */
 export function releases(service?: string): Release[] {
   return RELEASES.filter((r) => service === undefined || r.service === service);
