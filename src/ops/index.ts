@@ -15,9 +15,10 @@ import { service, unit } from './systemd.js';
 import { group, user } from './users.js';
 import { instances } from './instances.js';
 import { healthCheck } from './health.js';
+import { prune } from './prune.js';
 import { waitForHttp, waitForPort } from './wait.js';
 
-export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck };
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune };
 
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
