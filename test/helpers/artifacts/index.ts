@@ -165,7 +165,8 @@ export interface ArtifactMirror {
 
 /** Serve artifacts on 127.0.0.1 (a free port) under their mirror paths; anything else is a 404. */
 export async function serveArtifacts(artifacts: Array<Pick<BuiltArtifact, 'path' | 'file'>>): Promise<ArtifactMirror> {
-  const files = new Map(artifacts.map((a) => [`/${a.path}`, a.file]));
+  // keyed by the decoded path, as requests are looked up (Temurin's paths hold %2B)
+  const files = new Map(artifacts.map((a) => [decodeURIComponent(`/${a.path}`), a.file]));
   const hits = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
