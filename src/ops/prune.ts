@@ -30,6 +30,8 @@ export function pruneFact(dir: string, suffix: string): Fact<string[]> {
         .split('\n')
         .filter((l) => l.startsWith('F|'))
         .map((l) => l.slice(2))
+        // a name with a newline prints as several lines: keep only what can be a file of dir with the suffix
+        .filter((n) => n.endsWith(suffix) && n !== suffix && !n.includes('/'))
         .sort(),
   };
 }
