@@ -123,12 +123,13 @@ export function clusterOf(coordinators: PeerHost[], workers: PeerHost[], v: Pick
 /** The memory limits a process renders: the inventory's, else sized from the heap (Trino's own 30% per node) */
 export function memoryLimits(v: Pick<TrinoVars, 'trino_jvm_heap' | 'trino_query_max_memory' | 'trino_query_max_memory_per_node' | 'trino_memory_heap_headroom_per_node'>, taskNodes: number) {
   const heap = heapMb(v.trino_jvm_heap);
-  const perNodeMb = Math.floor(heap * 0.3);
+  const perNode = v.trino_query_max_memory_per_node || dataSize(Math.floor(heap * 0.3));
   return {
-    perNode: v.trino_query_max_memory_per_node || dataSize(perNodeMb),
+    perNode,
     headroom: v.trino_memory_heap_headroom_per_node || dataSize(Math.floor(heap * 0.3)),
-    // a query may use every task node's share: the cluster-wide limit follows the inventory's node count
-    total: v.trino_query_max_memory || dataSize(perNodeMb * Math.max(1, taskNodes)),
+    // a query may use every task node's share (the per-node limit rendered, the inventory's when set): the
+    // cluster-wide limit follows the inventory's node count
+    total: v.trino_query_max_memory || dataSize(dataSizeMb(perNode) * Math.max(1, taskNodes)),
   };
 }
 

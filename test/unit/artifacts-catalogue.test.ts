@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { artifactSource, mirrorUrl, normaliseMirror, officialUrl, release, releases } from '../../src/artifacts/index.js';
+import { artifactSource, mirrorUrl, normaliseMirror, officialUrl, release, releases, temurinRelease, TEMURIN_ARCH } from '../../src/artifacts/index.js';
 import { artifactFileName } from '../../src/ops/artifact-cache.js';
 
 const KAFKA_390 = '5324c1f44d4c84ea469712c2cc3d2d15545c3716edbb5353722df9c661fcc78b031fcf07d1c4f0309c5fdb32686665dfb0cffe55210cd3a1fe2a370538cb4e6d';
@@ -55,7 +55,55 @@ describe('artifact catalogue', () => {
     expect(() => release('spark', '3.5.4')).toThrow('no release spark 3.5.4 in the artifact catalogue (known: 3.5.0)');
   });
 
-  it('every entry is consistent: a sha512 (128 hex) or a sha256 (64 hex), file name = last path segment = top dir + extension, unique', () => {
+  it('has Trino 469 (sha256, as Homebrew pins it), 470 and 476 (sha512) as Maven Central publishes the server tarball', () => {
+    const t = release('trino', '470');
+    expect(t).toMatchObject({ service: 'trino', version: '470', fileName: 'trino-server-470.tar.gz', topDir: 'trino-server-470', path: 'io/trino/trino-server/470/trino-server-470.tar.gz' });
+    expect(t.arch).toBeUndefined();
+    expect(officialUrl(t)).toBe('https://repo1.maven.org/maven2/io/trino/trino-server/470/trino-server-470.tar.gz');
+    expect(t.sha512).toBe('adcfa631f1181c7598bbca65412a3e1e53f25fbf3a5be1bc05ae13f5ef65028a38fe07a1783e7adb6c261822fb1eee651aed4d14c14960ca0406a1eed5ce4632');
+    expect(t.sha256).toBeUndefined();
+    // the seeds' 469: a sha256 only
+    const s = release('trino', '469');
+    expect(s.sha256).toBe('111933d897a7312c2b20eef1184203c180a28833add3c84367c2ca4fdb9b0e02');
+    expect(s.sha512).toBeUndefined();
+    expect(s.checksumSource).toContain('Homebrew');
+    expect(artifactSource(s)).toEqual({ url: 'https://repo1.maven.org/maven2/io/trino/trino-server/469/trino-server-469.tar.gz', sha256: s.sha256, fileName: 'trino-server-469.tar.gz' });
+    expect(release('trino', '476').sha512).toMatch(/^fe5e5b8cb2d71e8c[0-9a-f]{112}$/);
+    expect(releases('trino').map((r) => r.version)).toEqual(['469', '470', '476']);
+    // a mirror keeps Maven Central's path
+    expect(mirrorUrl(t, 'https://nexus.example/repository/maven-central')).toBe('https://nexus.example/repository/maven-central/io/trino/trino-server/470/trino-server-470.tar.gz');
+    expect(() => release('trino', '471')).toThrow('no release trino 471 in the artifact catalogue (known: 469, 470, 476)');
+  });
+
+  it("has Eclipse Temurin 23.0.2+7 and 25.0.1+8 (x64, aarch64) from Adoptium's GitHub releases with their sha256", () => {
+    const t = release('temurin', '23.0.2+7', 'x64');
+    expect(t).toMatchObject({
+      service: 'temurin',
+      version: '23.0.2+7',
+      arch: 'x64',
+      fileName: 'OpenJDK23U-jdk_x64_linux_hotspot_23.0.2_7.tar.gz',
+      topDir: 'jdk-23.0.2+7',
+      sha256: '870ac8c05c6fe563e7a3878a47d0234b83c050e83651d2c47e8b822ec74512dd',
+    });
+    expect(officialUrl(t)).toBe('https://github.com/adoptium/temurin23-binaries/releases/download/jdk-23.0.2%2B7/OpenJDK23U-jdk_x64_linux_hotspot_23.0.2_7.tar.gz');
+    expect(artifactFileName(officialUrl(t))).toBe(t.fileName);
+    expect(release('temurin', '23.0.2+7', 'aarch64').sha256).toBe('fb43ae1202402842559cb6223886ec1663b90ffbec48479abbcb92c92c9012eb');
+    expect(officialUrl(release('temurin', '25.0.1+8', 'x64'))).toBe('https://github.com/adoptium/temurin25-binaries/releases/download/jdk-25.0.1%2B8/OpenJDK25U-jdk_x64_linux_hotspot_25.0.1_8.tar.gz');
+    expect(release('temurin', '25.0.1+8', 'x64').sha256).toBe('8daf77d1aacffe38c9889689bc224a13557de77559d9a5bb91991e6a298baa0d');
+    expect(release('temurin', '25.0.1+8', 'aarch64').sha256).toBe('5c83b7d2121ed482fd06831a1eba1633dbab818aba6addddf48e075b97e6e9b8');
+    expect(releases('temurin').map((r) => `${r.version} ${r.arch}`)).toEqual(['23.0.2+7 x64', '23.0.2+7 aarch64', '25.0.1+8 x64', '25.0.1+8 aarch64']);
+    expect(() => release('temurin', '23.0.2+7', 'ppc64le')).toThrow('no release temurin 23.0.2+7 for architecture ppc64le in the artifact catalogue (architectures: x64, aarch64)');
+    // Adoptium's names by the kernel's architecture
+    expect(TEMURIN_ARCH).toMatchObject({ x86_64: 'x64', aarch64: 'aarch64' });
+    // the layout for a release the catalogue lacks (its sha256 from the inventory), and a mirror keeping the path
+    const other = temurinRelease('21.0.5+11', 'x64', 'AB'.repeat(32));
+    expect(other).toMatchObject({ path: 'temurin21-binaries/releases/download/jdk-21.0.5%2B11/OpenJDK21U-jdk_x64_linux_hotspot_21.0.5_11.tar.gz', topDir: 'jdk-21.0.5+11', sha256: 'ab'.repeat(32) });
+    expect(temurinRelease('21.0.5+11', 'x64').sha256).toBeUndefined();
+    expect(() => temurinRelease('21.0.5', 'x64')).toThrow('Temurin release "21.0.5": expected a release name like 23.0.2+7');
+    expect(mirrorUrl(t, 'http://127.0.0.1:1/adoptium/')).toBe('http://127.0.0.1:1/adoptium/temurin23-binaries/releases/download/jdk-23.0.2%2B7/OpenJDK23U-jdk_x64_linux_hotspot_23.0.2_7.tar.gz');
+  });
+
+  it('every entry is consistent: a sha512 (128 hex) or a sha256 (64 hex), file name = last path segment = top dir + extension (Temurin: jdk-<release>), unique', () => {
     const seen = new Set<string>();
     for (const r of releases()) {
       if (r.sha512 !== undefined) {
@@ -64,7 +112,9 @@ describe('artifact catalogue', () => {
       } else expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(artifactFileName(officialUrl(r))).toBe(r.fileName);
       expect(r.path.endsWith(`/${r.fileName}`)).toBe(true);
-      expect(r.fileName.startsWith(r.topDir)).toBe(true);
+      // Adoptium's archives unpack to jdk-<release>/, whatever the file is called
+      if (r.service === 'temurin') expect(r.topDir).toBe(`jdk-${r.version}`);
+      else expect(r.fileName.startsWith(r.topDir)).toBe(true);
       expect(r.base).toMatch(/^https:\/\/.*\/$/);
       expect(r.checksumSource).not.toBe('');
       const key = `${r.service} ${r.version} ${r.arch ?? ''}`;
@@ -77,7 +127,7 @@ describe('artifact catalogue', () => {
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, spark, zookeeper\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, spark, temurin, trino, zookeeper\)/);
   });
 });
 
