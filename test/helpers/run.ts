@@ -1,6 +1,8 @@
 /**
  * Running plans against simulated hosts in integration tests: each run gets orch's own SSH connector
- * (one connection per host), collects the events, and every connection is closed after the test file.
+ * (one connection per host), collects the events, and every connection is closed after the test file. Every run is
+ * checked for secrets in what orch printed (assertNoSecretPrinted); every converging run, for files holding a secret
+ * that others could read (./secret-files.ts).
  */
 import { afterAll } from 'vitest';
 import { sshConnector } from '../../src/cli/context.js';
@@ -13,6 +15,7 @@ import { jsonReporter } from '../../src/report/json.js';
 import { plainReporter } from '../../src/report/plain.js';
 import { fingerprint } from '../../src/role/cluster.js';
 import type { Connection } from '../../src/transport/types.js';
+import { assertSecretFilesKept, secretFilesChecked } from './secret-files.js';
 
 export interface RunOutcome {
   code: number;
@@ -54,10 +57,18 @@ export const secretsChecked = { runs: 0, values: 0 };
 export function useRuns() {
   const pools: Array<{ closeAll(): Promise<void> }> = [];
   const start = { ...secretsChecked };
+  const startFiles = { runs: secretFilesChecked.runs, files: secretFilesChecked.files, distinct: new Set(secretFilesChecked.distinct) };
   afterAll(async () => {
     for (const p of pools) await p.closeAll();
     const runs = secretsChecked.runs - start.runs;
     if (runs) console.log(`[secrets] ${runs} run(s) of this file checked: none of their ${secretsChecked.values - start.values} secret value(s) in what orch printed`);
+    const fileRuns = secretFilesChecked.runs - startFiles.runs;
+    if (fileRuns) {
+      const distinct = [...secretFilesChecked.distinct].filter((k) => !startFiles.distinct.has(k)).length;
+      console.log(
+        `[secret files] ${fileRuns} converging run(s) of this file with secrets checked: ${secretFilesChecked.files - startFiles.files} file(s) orch keeps held a secret (${distinct} distinct host:path), each 0600/0640 or stricter, owned by root or its service`,
+      );
+    }
   });
   /** connections to the hosts of a plan (known_hosts of the simulation, no new keys accepted) */
   const connector = (plan: Pick<RunPlan, 'connections'>) => {
@@ -74,6 +85,8 @@ export function useRuns() {
     };
     const code = await runPlan(plan, { check: !!o.check, diff: !!o.diff, connect, emit, prepare: o.prepare });
     assertNoSecretPrinted(plan, events);
+    // a converging run: the files it keeps that hold a secret are 0600/0640, owned by root or their service
+    if (code === 0 && !o.check) await assertSecretFilesKept(plan.secretValues, events, connect);
     return { code, events, connect };
   }
   return { run, connector };
