@@ -129,7 +129,7 @@ export default defineRole({
     }
     try {
       const heap = heapMb(vars.trino_jvm_heap);
-      const mem = memoryLimits(tv, c.taskNodes.length);
+      const mem = memoryLimits(tv, c.taskNodes.map((t) => t.queryMemoryMb));
       if (dataSizeMb(mem.perNode) + dataSizeMb(mem.headroom) >= heap) {
         out.push(`query.max-memory-per-node (${mem.perNode}) + memory.heap-headroom-per-node (${mem.headroom}) must stay below the heap (${vars.trino_jvm_heap}): Trino refuses to start otherwise`);
       }

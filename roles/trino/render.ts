@@ -46,6 +46,8 @@ export interface Server {
   schedules: boolean;
   port: number;
   nodeId: string;
+  /** this process's query.max-memory-per-node in MB (its host's trino_query_max_memory_per_node, else 30% of its heap) */
+  queryMemoryMb: number;
 }
 
 export interface Cluster {
@@ -104,6 +106,7 @@ export function clusterOf(coordinators: PeerHost[], workers: PeerHost[], v: Pick
       schedules: workers.some((w) => w.name === c.name),
       port: varOf(c, 'trino_http_port', v.trino_http_port),
       nodeId: nodeIdOf(c.name, '1', 1, varOf(c, 'trino_node_id', '')),
+      queryMemoryMb: queryMemoryOf(c),
     });
   }
   for (const w of workers) {
@@ -112,7 +115,7 @@ export function clusterOf(coordinators: PeerHost[], workers: PeerHost[], v: Pick
     const base = varOf(w, 'trino_http_port', v.trino_http_port);
     const step = varOf(w, 'trino_instance_port_step', 1);
     for (let i = 1; i <= n; i++) {
-      servers.push({ host: w.name, address: w.address, id: String(i), coordinator: false, schedules: true, port: base + step * (i - 1), nodeId: nodeIdOf(w.name, String(i), n, varOf(w, 'trino_node_id', '')) });
+      servers.push({ host: w.name, address: w.address, id: String(i), coordinator: false, schedules: true, port: base + step * (i - 1), nodeId: nodeIdOf(w.name, String(i), n, varOf(w, 'trino_node_id', '')), queryMemoryMb: queryMemoryOf(w) });
     }
   }
   const first = servers.find((s) => s.coordinator);
@@ -120,16 +123,28 @@ export function clusterOf(coordinators: PeerHost[], workers: PeerHost[], v: Pick
   return { servers, coordinators: servers.filter((s) => s.coordinator), taskNodes: servers.filter((s) => s.schedules), discoveryUri };
 }
 
+/** a host's query.max-memory-per-node in MB, from its own variables (the role's default heap when it sets none) */
+function queryMemoryOf(p: PeerHost): number {
+  const perNode = varOf(p, 'trino_query_max_memory_per_node', '');
+  if (perNode) return dataSizeMb(perNode);
+  return Math.floor(heapMb(varOf(p, 'trino_jvm_heap', '26G')) * 0.3);
+}
+
 /** The memory limits a process renders: the inventory's, else sized from the heap (Trino's own 30% per node) */
-export function memoryLimits(v: Pick<TrinoVars, 'trino_jvm_heap' | 'trino_query_max_memory' | 'trino_query_max_memory_per_node' | 'trino_memory_heap_headroom_per_node'>, taskNodes: number) {
+export function memoryLimits(
+  v: Pick<TrinoVars, 'trino_jvm_heap' | 'trino_query_max_memory' | 'trino_query_max_memory_per_node' | 'trino_memory_heap_headroom_per_node'>,
+  taskNodes: number | number[],
+) {
   const heap = heapMb(v.trino_jvm_heap);
   const perNode = v.trino_query_max_memory_per_node || dataSize(Math.floor(heap * 0.3));
+  // a query may use every task node's share: the sum of the task nodes' per-node limits (each from its own host's
+  // heap or override; a number: that many nodes like this one), so a coordinator that runs no tasks sizes the
+  // cluster-wide limit from its workers
+  const shares = typeof taskNodes === 'number' ? Array.from({ length: Math.max(1, taskNodes) }, () => dataSizeMb(perNode)) : taskNodes.length ? taskNodes : [dataSizeMb(perNode)];
   return {
     perNode,
     headroom: v.trino_memory_heap_headroom_per_node || dataSize(Math.floor(heap * 0.3)),
-    // a query may use every task node's share (the per-node limit rendered, the inventory's when set): the
-    // cluster-wide limit follows the inventory's node count
-    total: v.trino_query_max_memory || dataSize(dataSizeMb(perNode) * Math.max(1, taskNodes)),
+    total: v.trino_query_max_memory || dataSize(shares.reduce((a, b) => a + b, 0)),
   };
 }
 
@@ -191,7 +206,7 @@ export function jvmConfig(v: Pick<TrinoVars, 'trino_jvm_heap' | 'trino_data_dir'
 }
 
 export function configProperties(v: TrinoVars, c: Cluster, s: Server): string {
-  const mem = memoryLimits(v, c.taskNodes.length);
+  const mem = memoryLimits(v, c.taskNodes.map((t) => t.queryMemoryMb));
   const entries: Array<[string, string | number | boolean]> = [
     ['coordinator', s.coordinator],
     ...(s.coordinator ? ([['node-scheduler.include-coordinator', s.schedules]] as Array<[string, boolean]>) : []),

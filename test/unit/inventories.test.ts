@@ -386,7 +386,7 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     const http = (varsOf(p, 'lb01', 'haproxy').haproxy_frontends as Array<{ name: string; backends: Array<{ name: string; group: string; port: number }> }>).find((f) => f.name === 'http')!;
     expect(http.backends.find((b) => b.name === 'airflow')).toMatchObject({ group: 'airflow_webserver', port: 8080 });
     expect(http.backends.find((b) => b.name === 'trino')).toMatchObject({ group: 'trino_coordinator' });
-    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['kafka', 'clickhouse', 'clickhouse_keeper', 'spark_master', 'trino_coordinator', 'airflow_scheduler', 'superset']));
+    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['kafka', 'clickhouse', 'clickhouse_keeper', 'spark_master', 'trino', 'airflow_scheduler', 'superset']));
   });
 
   it('validates the streaming tier against the landed roles: 5 brokers, 3 KRaft controllers, Schema Registry on its 3 VMs', async () => {
@@ -415,5 +415,33 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
       const ids = hostsOf(inv, g).map((h) => p.hostVars.get(h)!.node_id);
       expect(ids, g).toEqual(ids.map((_, i) => i + 1));
     }
+  });
+});
+
+describe('the query tier (role trino) on minimal-5vm and enterprise-50vm', () => {
+  const QUERY = playbook('- name: runtimes\n  hosts: trino_coordinator:trino_worker\n  roles: [java]\n- name: query\n  hosts: trino_coordinator:trino_worker\n  roles: [trino]\n');
+  const SECRETS = (names: string[]) => [JSON.stringify({ trino_secrets: Object.fromEntries(names.map((n, i) => [n, `operator-secret-${i}-x`])) })];
+
+  it('minimal-5vm: the coordinator that is also a worker on VM4 (8080), two workers on VM5 (8080, 8081), Java 23 beside 17, the catalogs', async () => {
+    const p = await plan('minimal-5vm', QUERY, SECRETS(['TRINO_S3_ACCESS_KEY', 'TRINO_S3_SECRET_KEY', 'TRINO_CLICKHOUSE_PASSWORD', 'TRINO_POSTGRESQL_PASSWORD']));
+    expect(phaseHosts(p, 'query')).toEqual(['vm4', 'vm5']);
+    expect(p.declared!.get('vm4')!.ports.filter((x) => x.variable === 'trino_http_port').map((x) => x.port)).toEqual([8080]);
+    expect(p.declared!.get('vm5')!.ports.filter((x) => x.variable === 'trino_http_port').map((x) => x.port)).toEqual([8080, 8081]);
+    expect(varsOf(p, 'vm4', 'trino')).toMatchObject({ trino_version: '469', trino_jvm_heap: '26G' });
+    expect(Object.keys(varsOf(p, 'vm5', 'trino').trino_catalogs as object).sort()).toEqual(['clickhouse', 'iceberg', 'postgresql']);
+    expect(varsOf(p, 'vm4', 'java').java_archive_releases).toEqual(['23.0.2+7']);
+    // 3 Trino processes of 26G heaps (x1.2 declared) over the two data-plane VMs
+    expect(p.declared!.get('vm5')!.memoryMb).toBe(2 * Math.round(26 * 1024 * 1.2));
+    // without the operator's secrets the catalogs' credentials are missing: refused before any host is touched
+    await expect(plan('minimal-5vm', QUERY)).rejects.toThrow(/trino_catalogs\.iceberg\.s3\.aws-access-key refers to \$\{ENV:TRINO_S3_ACCESS_KEY\}, which trino_secrets does not define/);
+  });
+
+  it('enterprise-50vm: 2 coordinators (no tasks) and 3 workers, heaps from their VMs, the Iceberg catalog through Nessie on S3', async () => {
+    const p = await plan('enterprise-50vm', QUERY, SECRETS(['TRINO_S3_ACCESS_KEY', 'TRINO_S3_SECRET_KEY']));
+    expect(phaseHosts(p, 'query')).toEqual(['trino-coord01', 'trino-coord02', 'trino-worker01', 'trino-worker02', 'trino-worker03']);
+    expect(varsOf(p, 'trino-coord02', 'trino')).toMatchObject({ trino_jvm_heap: '51G' });
+    expect(varsOf(p, 'trino-worker01', 'trino')).toMatchObject({ trino_jvm_heap: '102G' });
+    expect((varsOf(p, 'trino-worker03', 'trino').trino_catalogs as Record<string, Record<string, unknown>>).iceberg).toMatchObject({ 'iceberg.catalog.type': 'nessie', 'iceberg.nessie-catalog.default-warehouse-dir': 's3://datalyptica-warehouse/iceberg' });
+    for (const h of ['trino-coord01', 'trino-worker03']) expect(capacityOf(p, h)!.overMemory, h).toBe(false);
   });
 });

@@ -159,6 +159,15 @@ describe('trino: the cluster layout', () => {
     expect(cluster(ENTERPRISE, { trino_discovery_uri: 'http://trino-coord01:8080' }).discoveryUri).toBe('http://trino-coord01:8080');
     expect(validate(ctx({ peers: ENTERPRISE, host: 'trino-coord01', vars: { java_archive_releases: ['23.0.2+7'] } }))).toEqual([]);
   });
+
+  it("enterprise-50vm's heaps per tier: the coordinators' cluster-wide query.max-memory is the workers' shares (30% of 102G x 3), not their own heap's", () => {
+    const peers = ENTERPRISE.map((p) => ({ ...p, vars: { ...p.vars, trino_jvm_heap: p.name.includes('coord') ? '51G' : '102G' } }));
+    const conf = (h: string) => properties(fileOf(opsOf(ctx({ peers, host: h, vars: { trino_jvm_heap: h.includes('coord') ? '51G' : '102G' } })), '/etc/trino/1/config.properties'));
+    const share = Math.floor(102 * 1024 * 0.3);
+    for (const h of ['trino-coord01', 'trino-worker01']) expect(conf(h)['query.max-memory'], h).toBe(`${3 * share}MB`);
+    expect(conf('trino-worker01')['query.max-memory-per-node']).toBe(`${share}MB`);
+    expect(conf('trino-coord01')['query.max-memory-per-node']).toBe(`${Math.floor(51 * 1024 * 0.3)}MB`);
+  });
 });
 
 describe('trino: node.properties', () => {
