@@ -176,6 +176,17 @@ describe('inventory flink-kafka-4c8g (flink-kafka-4vcpu-8gb.md)', () => {
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     expect(notAutomated(p).kafka).toBeUndefined();
   });
+
+  it("validates its Flink session cluster against the flink role: the document's JobManager, 2 TaskManagers of 3 slots, the limits as MemoryMax=; the document's 1536m task heap refused", async () => {
+    const PROCESSING = playbook('- name: runtimes\n  hosts: all\n  roles: [java]\n- name: processing\n  hosts: flink_jobmanager:flink_taskmanager\n  roles: [flink]\n');
+    const p = await plan('flink-kafka-4c8g', PROCESSING);
+    expect(varsOf(p, 'stream1', 'flink')).toMatchObject({ flink_taskmanager_instances: 2, flink_taskmanager_slots: 3, flink_parallelism_default: 6, flink_jobmanager_memory_process_size: '1536m', flink_taskmanager_memory_process_size: '2048m' });
+    expect(p.declared!.get('stream1')!.ports.map((x) => x.port).sort()).toEqual([6121, 6122, 6123, 6124, 6131, 6132, 8081]);
+    // JobManager 1536 + 2 x 2048 of the host's 8192
+    expect(capacityOf(p, 'stream1')).toMatchObject({ memoryMb: 1536 + 2 * 2048, overMemory: false });
+    expect(notAutomated(p).flink_taskmanager).toBeUndefined();
+    await expect(plan('flink-kafka-4c8g', PROCESSING, ['flink_taskmanager_memory_task_heap_size=1536m'])).rejects.toThrow(/927m/);
+  });
 });
 
 describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
