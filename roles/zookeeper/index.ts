@@ -1,6 +1,6 @@
 /** zookeeper: see DOC below (also shown by `orch roles show zookeeper`). */
 import { artifactSource, release } from '../../src/artifacts/index.js';
-import { ops } from '../../src/ops/index.js';
+import { ops, serviceLimits } from '../../src/ops/index.js';
 import type { Operation } from '../../src/ops/types.js';
 import { defineRole, type OfflineContext } from '../../src/role/define.js';
 import { v, type VarsOf } from '../../src/role/vars.js';
@@ -191,6 +191,8 @@ export default defineRole({
           jvmFlags: x.zookeeper_jvm_flags,
         }),
         notify: ['zookeeper'],
+        // the inventory's resource_limits.zookeeper (vps-trio: 512 MB / 0.1 CPU) as MemoryMax= / CPUQuota=
+        resources: serviceLimits(ctx.host.vars, 'zookeeper'),
       }),
       ops.service({ name: 'zookeeper', enabled: true, state: 'started' }),
       ops.waitForPort({ port: x.zookeeper_client_port, timeoutS: 120 }),

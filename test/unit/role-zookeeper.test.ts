@@ -38,6 +38,13 @@ function ctx(o: { host?: string; peers?: PeerHost[]; osFamily?: HostFacts['osFam
 
 describe("zookeeper role: the seed's single node", () => {
   const list = zookeeper.operations(ctx());
+  it("the inventory's resource_limits.zookeeper becomes MemoryMax= / CPUQuota= of the unit (vps-trio: 512 MB / 0.1 CPU)", () => {
+    const limited = zookeeper.operations(ctx({ peers: [{ ...MASTER[0], vars: { resource_limits: { zookeeper: { memory_mb: 512, cpus: 0.1 } } } }] }));
+    const unit = written(named(limited, 'unit'));
+    expect(unit).toContain('MemoryMax=512M\n');
+    expect(unit).toContain('CPUQuota=10%\n');
+    expect(written(named(list, 'unit'))).not.toContain('MemoryMax=');
+  });
 
   it("zookeeper.properties has the seed's values, the 4lw whitelist and the AdminServer off; no server.N lines", () => {
     const cfg = written(named(list, 'file', '/etc/zookeeper/zookeeper.properties'));
