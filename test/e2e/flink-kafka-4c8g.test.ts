@@ -8,59 +8,32 @@
  * checks would (curl :8081/taskmanagers): 6 slots, a Kafka write read back, WordCount FINISHED with parallelism 6,
  * and a second run changes nothing. `npm run e2e -- flink-kafka-4c8g` (not part of `npm test`).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { useE2E } from '../helpers/e2e.js';
 import { changed, failures, handlers } from '../helpers/role-test.js';
-import { useRuns } from '../helpers/run.js';
-import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 
-const INVENTORY = 'flink-kafka-4c8g';
-const PLAYBOOK = join(mkdtempSync(join(tmpdir(), 'orch-e2e-flink-kafka-')), 'site.yml');
-writeFileSync(
-  PLAYBOOK,
-  [
-    '- { name: os-preparation, hosts: all, roles: [common] }',
-    '- { name: runtimes, hosts: all, roles: [java] }',
-    '- { name: streaming, hosts: kafka, roles: [kafka-kraft] }',
-    '- { name: processing, hosts: "flink_jobmanager:flink_taskmanager", roles: [flink] }',
-    '',
-  ].join('\n'),
-);
-const sim = useSimHosts({ inventory: loadInventory(INVENTORY, { projectRoot: PROJECT_ROOT }), name: 'e2e-flink-kafka-4c8g' });
-const inventory = () => loadInventory(INVENTORY, { projectRoot: PROJECT_ROOT, overlayFile: sim.overlayFile });
-const art = useArtifactMirror([
-  { service: 'kafka', version: '3.9.0' },
-  { service: 'flink', version: '1.20.0' },
-]);
-const runs = useRuns();
-const log = (s: string) => console.log(`[e2e flink-kafka-4c8g] ${s}`);
+const e = useE2E({
+  inventory: 'flink-kafka-4c8g',
+  phases: [
+    { name: 'os-preparation', hosts: 'all', roles: ['common'] },
+    { name: 'runtimes', hosts: 'all', roles: ['java'] },
+    { name: 'streaming', hosts: 'kafka', roles: ['kafka-kraft'] },
+    { name: 'processing', hosts: 'flink_jobmanager:flink_taskmanager', roles: ['flink'] },
+  ],
+  artifacts: [
+    { service: 'kafka', version: '3.9.0' },
+    { service: 'flink', version: '1.20.0' },
+  ],
+  vars: (art) => ({ artifact_mirror: art.url, kafka_sha512: art.sha512('kafka'), flink_sha512: art.sha512('flink') }),
+});
 const H = 'stream1';
-
-async function plan() {
-  return buildPlan({
-    inventory: inventory(),
-    playbook: loadPlaybook(PLAYBOOK),
-    registry: new RoleRegistry([join(PROJECT_ROOT, 'roles')]),
-    extraVars: [{ label: 'extra vars', values: { artifact_mirror: art.url, kafka_sha512: art.sha512('kafka'), flink_sha512: art.sha512('flink') }, origins: {} }],
-  });
-}
-async function on(cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(H)).runScript(cmd);
-  if (r.code !== 0) throw new Error(`${H}: ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const { sim, log } = e;
+const on = (cmd: string) => e.on(H, cmd);
 
 describe('flink-kafka-4c8g end to end (one 4 CPU / 8 GiB host, the document\'s sizes)', () => {
   it('the first run deploys every phase with each role\'s health checks passing, under the document\'s limits', async () => {
     const t0 = Date.now();
-    const { code, events } = await runs.run(await plan());
+    const { code, events } = await e.run();
     log(`first run: ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}, ${changed(events).length} changes`);
     expect(failures(events)).toEqual([]);
     expect(code).toBe(0);
@@ -91,7 +64,7 @@ describe('flink-kafka-4c8g end to end (one 4 CPU / 8 GiB host, the document\'s s
 
   it('a second run changes nothing', async () => {
     const t0 = Date.now();
-    const { code, events } = await runs.run(await plan());
+    const { code, events } = await e.run();
     log(`second run: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${changed(events).length} changes`);
     expect(code).toBe(0);
     expect(changed(events)).toEqual([]);

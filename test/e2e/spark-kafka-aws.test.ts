@@ -8,40 +8,19 @@
  * `npm run e2e -- spark-kafka-aws` (not part of `npm test`).
  */
 import { describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { useE2E } from '../helpers/e2e.js';
 import { changed, failures, handlers } from '../helpers/role-test.js';
-import { useRuns } from '../helpers/run.js';
-import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
-import { join } from 'node:path';
 
-const INVENTORY = 'spark-kafka-aws';
-const PLAYBOOK = join(PROJECT_ROOT, 'playbooks/spark-kafka-aws.yml');
-const inventory = () => loadInventory(INVENTORY, { projectRoot: PROJECT_ROOT, overlayFile: sim.overlayFile });
-const sim = useSimHosts({ inventory: loadInventory(INVENTORY, { projectRoot: PROJECT_ROOT }), name: 'e2e-spark-kafka-aws' });
-const art = useArtifactMirror([
-  { service: 'kafka', version: '3.6.1' },
-  { service: 'spark', version: '3.5.0' },
-]);
-const runs = useRuns();
-const log = (s: string) => console.log(`[e2e spark-kafka-aws] ${s}`);
-
-async function plan() {
-  return buildPlan({
-    inventory: inventory(),
-    playbook: loadPlaybook(PLAYBOOK),
-    registry: new RoleRegistry([join(PROJECT_ROOT, 'roles')]),
-    extraVars: [{ label: 'extra vars', values: { artifact_mirror: art.url, kafka_sha512: art.sha512('kafka'), spark_sha512: art.sha512('spark') }, origins: {} }],
-  });
-}
-async function on(host: string, cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(host)).runScript(cmd);
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const e = useE2E({
+  inventory: 'spark-kafka-aws',
+  playbook: 'playbooks/spark-kafka-aws.yml',
+  artifacts: [
+    { service: 'kafka', version: '3.6.1' },
+    { service: 'spark', version: '3.5.0' },
+  ],
+  vars: (art) => ({ artifact_mirror: art.url, kafka_sha512: art.sha512('kafka'), spark_sha512: art.sha512('spark') }),
+});
+const { sim, on, log, plan } = e;
 
 describe('spark-kafka-aws end to end', () => {
   it('the first run deploys every play, through the bastion, with each role\'s health checks passing', async () => {
@@ -49,7 +28,7 @@ describe('spark-kafka-aws end to end', () => {
     // the private hosts are reached through the simulated bastion
     for (const h of ['master', 'worker1', 'worker2']) expect(p.connections.get(h)!.jump.map((j) => j.address)).toEqual([sim.host('bastion').address]);
     const t0 = Date.now();
-    const { code, events } = await runs.run(p);
+    const { code, events } = await e.run();
     log(`first run: ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}, ${changed(events).length} changes`);
     expect(failures(events)).toEqual([]);
     expect(code).toBe(0);
@@ -80,7 +59,7 @@ describe('spark-kafka-aws end to end', () => {
 
   it('a second run changes nothing', async () => {
     const t0 = Date.now();
-    const { code, events } = await runs.run(await plan());
+    const { code, events } = await e.run();
     log(`second run: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${changed(events).length} changes`);
     expect(code).toBe(0);
     expect(changed(events)).toEqual([]);

@@ -12,60 +12,32 @@
  * answer with their owners' passwords, SparkPi runs on the two workers, a second run changes nothing.
  * `npm run e2e -- vps-trio` (not part of `npm test`).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory } from '../../src/inventory/load.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
-import { buildPlan } from '../../src/playbook/plan.js';
-import { RoleRegistry } from '../../src/role/registry.js';
-import { useArtifactMirror } from '../helpers/artifact-mirror.js';
+import { useE2E } from '../helpers/e2e.js';
 import { changed, failures, handlers } from '../helpers/role-test.js';
-import { useRuns } from '../helpers/run.js';
-import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 
-const INVENTORY = 'vps-trio';
-const PLAYBOOK = join(mkdtempSync(join(tmpdir(), 'orch-e2e-vps-trio-')), 'site.yml');
-writeFileSync(
-  PLAYBOOK,
-  [
-    '- { name: os-preparation, hosts: all, roles: [common] }',
-    '- { name: runtimes, hosts: "zookeeper:spark_master:spark_worker", roles: [java] }',
-    '- { name: coordination-zookeeper, hosts: zookeeper, roles: [zookeeper] }',
-    '- { name: databases, hosts: "postgresql:!patroni", roles: [postgresql] }',
-    '- { name: analytics-databases, hosts: clickhouse, roles: [clickhouse] }',
-    '- { name: processing, hosts: "spark_master:spark_worker", roles: [spark] }',
-    '',
-  ].join('\n'),
-);
-const sim = useSimHosts({ inventory: loadInventory(INVENTORY, { projectRoot: PROJECT_ROOT }), name: 'e2e-vps-trio' });
-const inventory = () => loadInventory(INVENTORY, { projectRoot: PROJECT_ROOT, overlayFile: sim.overlayFile });
-const art = useArtifactMirror([{ service: 'spark', version: '3.5.0' }]);
-const runs = useRuns();
-const log = (s: string) => console.log(`[e2e vps-trio] ${s}`);
 // the operator's secrets (the document's .env), as an operator passes them with -e @secrets.yml
 const SECRETS = { postgresql_passwords: { airflow: 'Airflow-e2e-pw-1', datalake: 'Datalake-e2e-pw-2' }, clickhouse_admin_password: 'Clickhouse-e2e-pw-3' };
-
-async function plan() {
-  return buildPlan({
-    inventory: inventory(),
-    playbook: loadPlaybook(PLAYBOOK),
-    registry: new RoleRegistry([join(PROJECT_ROOT, 'roles')]),
-    extraVars: [{ label: 'extra vars', values: { artifact_mirror: art.url, spark_sha512: art.sha512('spark'), ...SECRETS }, origins: {} }],
-  });
-}
-async function on(host: string, cmd: string): Promise<string> {
-  const r = await (await runs.connector(await plan())(host)).runScript(cmd);
-  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const e = useE2E({
+  inventory: 'vps-trio',
+  phases: [
+    { name: 'os-preparation', hosts: 'all', roles: ['common'] },
+    { name: 'runtimes', hosts: 'zookeeper:spark_master:spark_worker', roles: ['java'] },
+    { name: 'coordination-zookeeper', hosts: 'zookeeper', roles: ['zookeeper'] },
+    { name: 'databases', hosts: 'postgresql:!patroni', roles: ['postgresql'] },
+    { name: 'analytics-databases', hosts: 'clickhouse', roles: ['clickhouse'] },
+    { name: 'processing', hosts: 'spark_master:spark_worker', roles: ['spark'] },
+  ],
+  artifacts: [{ service: 'spark', version: '3.5.0' }],
+  vars: (art) => ({ artifact_mirror: art.url, spark_sha512: art.sha512('spark'), ...SECRETS }),
+});
+const { sim, on, log } = e;
 const ch = (port: number, sql: string) => on('vps2', `curl -sS --fail --max-time 20 -u 'admin:${SECRETS.clickhouse_admin_password}' 'http://127.0.0.1:${port}/' --data-binary @- <<'SQL'\n${sql}\nSQL`);
 
 describe('vps-trio end to end (three VPS, their landed services)', () => {
   it("the first run deploys every phase in the document's start-up order, each role's health checks passing, under its limits", async () => {
     const t0 = Date.now();
-    const { code, events } = await runs.run(await plan());
+    const { code, events } = await e.run();
     log(`first run: ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}, ${changed(events).length} changes`);
     expect(failures(events)).toEqual([]);
     expect(code).toBe(0);
@@ -98,7 +70,7 @@ describe('vps-trio end to end (three VPS, their landed services)', () => {
 
   it('a second run changes nothing', async () => {
     const t0 = Date.now();
-    const { code, events } = await runs.run(await plan());
+    const { code, events } = await e.run();
     log(`second run: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${changed(events).length} changes`);
     expect(code).toBe(0);
     expect(changed(events)).toEqual([]);
