@@ -1,6 +1,8 @@
 /**
  * `artifact`: a release archive (tar.gz/tgz/tar.xz/tar.bz2/tar or zip) unpacked into `dest`, with an
- * optional `link` (e.g. `/opt/kafka/current`) pointing at it.
+ * optional `link` (e.g. `/opt/kafka/current`) pointing at it. With `unpack: false` the downloaded file is kept
+ * whole as `<dest>/<file name>` (a release that is one file: Nessie's runner jar), with the same marker,
+ * verification, atomic rename and link.
  *
  * The archive is downloaded once into the controller cache and verified (artifact-cache.ts), pushed to
  * the host through `uploads()`, verified again there (sha512sum, or sha256sum for a release pinned by its sha256),
@@ -39,6 +41,8 @@ export interface ArtifactOptions {
   group?: string;
   /** drop this many leading path components (tar --strip-components; zip: 0 or 1) */
   stripComponents?: number;
+  /** false: keep the file whole as `<dest>/<file name>` (mode 0644) instead of unpacking it; default true */
+  unpack?: boolean;
   /** controller cache (default `$XDG_CACHE_HOME/orch/artifacts` or `~/.cache/orch/artifacts`) */
   cacheDir?: string;
   /** an already downloaded and verified local file: no `prepareArtifacts` needed */
@@ -52,7 +56,7 @@ export interface ArtifactFact {
   link: LinkFact;
 }
 
-type Kind = 'tar' | 'zip';
+type Kind = 'tar' | 'zip' | 'file';
 
 /** A marker's checksum as algorithm and hex (`sha256:<hex>` or a bare sha512; anything else as found). */
 function parseMarker(m: string): { algo: string; hex: string } {
@@ -90,8 +94,9 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
   const checksum = algo === 'sha512' ? sha : `sha256:${sha}`;
   const hexLen = sha.length;
   const fileName = artifactFileName(o.url);
-  const kind = archiveKind(fileName);
+  const kind: Kind = o.unpack === false ? 'file' : archiveKind(fileName);
   const strip = o.stripComponents ?? 0;
+  if (kind === 'file' && strip !== 0) throw new Error(`artifact ${fileName}: stripComponents has no meaning with unpack: false`);
   if (!Number.isInteger(strip) || strip < 0 || (kind === 'zip' && strip > 1)) {
     throw new Error(`artifact ${fileName}: stripComponents must be ${kind === 'zip' ? '0 or 1 for zip' : 'a non-negative integer'}`);
   }
@@ -138,7 +143,9 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
     const extract =
       kind === 'tar'
         ? `tar -xf "$f" -C "$d/x" --no-same-owner${strip ? ` --strip-components=${strip}` : ''}`
-        : `unzip -q "$f" -d "$d/x"`;
+        : kind === 'zip'
+          ? `unzip -q "$f" -d "$d/x"`
+          : `cp "$f" "$d/x/"${q(fileName)} && chmod 0644 "$d/x/"${q(fileName)} && chmod 0755 "$d/x"`;
     const lines = [
       `f=${q(remote)}`,
       `s=$(${algo}sum <"$f" | cut -c1-${hexLen})`,
@@ -173,7 +180,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
       const reasons: string[] = [];
       const script: string[] = [];
       if (needsUnpack(f)) {
-        if (!f.dest) reasons.push(`download ${fileName} (${algo} ${sha.slice(0, 12)}..) and unpack`);
+        if (!f.dest) reasons.push(`download ${fileName} (${algo} ${sha.slice(0, 12)}..) and ${kind === 'file' ? `place it in ${o.dest}` : 'unpack'}`);
         else if (f.dest.type !== 'directory') {
           return {
             status: 'change',
@@ -204,7 +211,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
       if (!reasons.length) {
         return {
           status: 'ok',
-          reason: `${fileName} unpacked (${algo} ${sha.slice(0, 12)}..)${o.link !== undefined ? `, ${o.link} -> ${o.dest}` : ''}`,
+          reason: `${fileName} ${kind === 'file' ? 'in place' : 'unpacked'} (${algo} ${sha.slice(0, 12)}..)${o.link !== undefined ? `, ${o.link} -> ${o.dest}` : ''}`,
         };
       }
       return { status: 'change', reason: reasons.join(', '), script: script.join('\n') };

@@ -197,6 +197,44 @@ describe('artifact op', () => {
     expect(op2.plan(gather(op2.fact!)).status).toBe('ok');
   });
 
+  it('unpack: false keeps a one-file release whole in dest (a runner jar): verified, marked, linked, idempotent; options checked', async () => {
+    const root = tmp('orch-art-host-');
+    const jar = Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(8192, 3)]); // a zip (a jar is one) that must not be unpacked
+    const local = join(tmp(), "nessie-quarkus-0.99.0-runner.jar");
+    writeFileSync(local, jar);
+    const dest = join(root, 'releases', '0.99.0');
+    const link = join(root, 'current');
+    const url = `${base}/dl/nessie-quarkus-0.99.0-runner.jar`;
+    const op = artifact({ url, sha512: sha512(jar), dest, link, unpack: false, localPath: local });
+    const first = op.plan(gather(op.fact!));
+    expect(first.reason).toBe(`download nessie-quarkus-0.99.0-runner.jar (sha512 ${sha512(jar).slice(0, 12)}..) and place it in ${dest}, ${link}: create link -> ${dest}`);
+    const r = runApply(op, first);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dest, 'nessie-quarkus-0.99.0-runner.jar')).equals(jar)).toBe(true);
+    expect(statSync(join(dest, 'nessie-quarkus-0.99.0-runner.jar')).mode & 0o777).toBe(0o644);
+    expect(statSync(dest).mode & 0o777).toBe(0o755);
+    expect(sh(`ls -A '${dest}'`).stdout).toBe(`${ARTIFACT_MARKER}\nnessie-quarkus-0.99.0-runner.jar\n`);
+    expect(readFileSync(join(dest, ARTIFACT_MARKER), 'utf8').split('\n')[0]).toBe(sha512(jar));
+    expect(readlinkSync(link)).toBe(dest);
+    expect(sh(`ls -A '${join(root, 'releases')}'`).stdout).toBe('0.99.0\n');
+    expect(op.plan(gather(op.fact!))).toEqual({ status: 'ok', reason: `nessie-quarkus-0.99.0-runner.jar in place (sha512 ${sha512(jar).slice(0, 12)}..), ${link} -> ${dest}` });
+    expect(op.uploads!(gather(op.fact!))).toEqual([]);
+    // a corrupt download fails on the host and leaves the release as it was
+    const badLocal = join(tmp(), 'nessie-quarkus-0.99.0-runner.jar');
+    writeFileSync(badLocal, 'not the jar');
+    const dest2 = join(root, 'releases', 'bad');
+    const bad = artifact({ url, sha512: sha512(jar), dest: dest2, unpack: false, localPath: badLocal });
+    const rb = runApply(bad, bad.plan(gather(bad.fact!)));
+    expect(rb.code).toBe(1);
+    expect(rb.stdout).toContain('sha512 mismatch on the host');
+    expect(existsSync(dest2)).toBe(false);
+    // any name is fine without unpacking (no archive type needed); stripComponents is refused
+    expect(() => artifact({ url: 'http://x/tool', sha512: sha512(jar), dest: '/opt/t', unpack: false })).not.toThrow();
+    expect(() => artifact({ url: 'http://x/a.jar', sha512: sha512(jar), dest: '/opt/a', unpack: false, stripComponents: 1 })).toThrow(/stripComponents/);
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it('replaces a directory without the marker; host-side sha512 mismatch fails and keeps dest', async () => {
     const root = tmp('orch-art-host-');
     const dest = join(root, 'kafka');
