@@ -207,6 +207,47 @@ RELEASES.push(
   ),
 );
 
+/**
+ * Keycloak's distribution zip as Keycloak publishes it on Maven Central (`org.keycloak:keycloak-quarkus-dist:V`,
+ * packaging zip; the same server as the GitHub release's keycloak-V.zip), unpacking to keycloak-V/.
+ */
+function keycloak(version: string, sha512: string, checksumSource: string): Release {
+  const topDir = `keycloak-${version}`;
+  const fileName = `keycloak-quarkus-dist-${version}.zip`;
+  return { service: 'keycloak', version, base: 'https://repo1.maven.org/maven2/', path: `org/keycloak/keycloak-quarkus-dist/${version}/${fileName}`, fileName, topDir, sha512: normaliseSha512(sha512), checksumSource };
+}
+
+// Keycloak 26.0.7 (the datalyptica seeds' version): Maven Central publishes a .sha1 beside the zip; this project
+// downloaded it, checked it against that .sha1 and pinned the sha512 of those bytes.
+RELEASES.push(
+  keycloak(
+    '26.0.7',
+    '65f779885aa41c8f44c66d3d5f2d6b34a1bc10cadab324714e9b1c4b54db06937b1eba2c68c1fcd22efe04a3003939ec09777ef36dba307815cba0622935af52',
+    'sha512sum of the Maven Central download, whose sha1 matched Maven Central keycloak-quarkus-dist-26.0.7.zip.sha1 (c5e65ce1d609ef083089914bcf3660cfe800ed4e)',
+  ),
+);
+
+/**
+ * Nessie's server as one runner jar on Maven Central (`org.projectnessie.nessie:nessie-quarkus:V`, classifier runner):
+ * the file Nessie's release page links to. A single file, kept whole (ops.artifact with unpack: false); topDir is
+ * the directory the role places it in.
+ */
+export function nessieRelease(version: string, sha512: string, checksumSource: string): Release {
+  const fileName = `nessie-quarkus-${version}-runner.jar`;
+  return { service: 'nessie', version, base: 'https://repo1.maven.org/maven2/', path: `org/projectnessie/nessie/nessie-quarkus/${version}/${fileName}`, fileName, topDir: `nessie-${version}`, sha512: normaliseSha512(sha512), checksumSource };
+}
+
+// Nessie 0.99.0: downloaded from Maven Central, checked against its .sha1 and the sha512 of those bytes pinned. The
+// seeds' 0.98.2 is not catalogued: the registry reachable here does not serve it (nor its .sha1) and no published
+// checksum of its runner jar was found where this project can check; the nessie role then asks for nessie_sha512.
+RELEASES.push(
+  nessieRelease(
+    '0.99.0',
+    '7d78865f301db5ab4e771fc08e1f773889322ea105757de711e8cf2fc260ffff89bac723523858f539605fd6dcb92e773e9dfed8c5b73181a54572cf6fe5b2e2',
+    'sha512sum of the Maven Central download, whose sha1 matched Maven Central nessie-quarkus-0.99.0-runner.jar.sha1 (f68b1c0c69ef2a8b35d7c451d006a7bf2818048e)',
+  ),
+);
+
 /** Eclipse Temurin's architecture names in its archive names (x64, aarch64 ...), by the kernel's (uname -m). */
 export const TEMURIN_ARCH: Record<string, string> = { x86_64: 'x64', aarch64: 'aarch64', ppc64le: 'ppc64le', s390x: 's390x' };
 

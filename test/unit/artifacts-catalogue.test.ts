@@ -75,6 +75,19 @@ describe('artifact catalogue', () => {
     expect(() => release('trino', '471')).toThrow('no release trino 471 in the artifact catalogue (known: 469, 470, 476)');
   });
 
+  it('has Keycloak 26.0.7 (the distribution zip) and Nessie 0.99.0 (the runner jar) as Maven Central publishes them, by the sha512 of the downloads; Nessie 0.98.2 is not catalogued', () => {
+    const k = release('keycloak', '26.0.7');
+    expect(k).toMatchObject({ fileName: 'keycloak-quarkus-dist-26.0.7.zip', topDir: 'keycloak-26.0.7', path: 'org/keycloak/keycloak-quarkus-dist/26.0.7/keycloak-quarkus-dist-26.0.7.zip' });
+    expect(officialUrl(k)).toBe('https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist/26.0.7/keycloak-quarkus-dist-26.0.7.zip');
+    expect(k.sha512).toMatch(/^65f779885aa41c8f[0-9a-f]{112}$/);
+    expect(k.checksumSource).toContain('c5e65ce1d609ef083089914bcf3660cfe800ed4e');
+    const n = release('nessie', '0.99.0');
+    expect(officialUrl(n)).toBe('https://repo1.maven.org/maven2/org/projectnessie/nessie/nessie-quarkus/0.99.0/nessie-quarkus-0.99.0-runner.jar');
+    expect(n.sha512).toMatch(/^7d78865f301db5ab[0-9a-f]{112}$/);
+    expect(n.checksumSource).toContain('f68b1c0c69ef2a8b35d7c451d006a7bf2818048e');
+    expect(() => release('nessie', '0.98.2')).toThrow('no release nessie 0.98.2 in the artifact catalogue (known: 0.99.0)');
+  });
+
   it("has Eclipse Temurin 23.0.2+7 and 25.0.1+8 (x64, aarch64) from Adoptium's GitHub releases with their sha256", () => {
     const t = release('temurin', '23.0.2+7', 'x64');
     expect(t).toMatchObject({
@@ -114,6 +127,9 @@ describe('artifact catalogue', () => {
       expect(r.path.endsWith(`/${r.fileName}`)).toBe(true);
       // Adoptium's archives unpack to jdk-<release>/, whatever the file is called
       if (r.service === 'temurin') expect(r.topDir).toBe(`jdk-${r.version}`);
+      // Keycloak's Maven Central zip (keycloak-quarkus-dist-V.zip) unpacks to keycloak-V/; Nessie's jar is one file
+      else if (r.service === 'keycloak') expect(r.topDir).toBe(`keycloak-${r.version}`);
+      else if (r.service === 'nessie') expect(r.topDir).toBe(`nessie-${r.version}`);
       else expect(r.fileName.startsWith(r.topDir)).toBe(true);
       expect(r.base).toMatch(/^https:\/\/.*\/$/);
       expect(r.checksumSource).not.toBe('');
@@ -127,7 +143,7 @@ describe('artifact catalogue', () => {
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, spark, temurin, trino, zookeeper\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, keycloak, nessie, spark, temurin, trino, zookeeper\)/);
   });
 });
 
