@@ -18,7 +18,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
@@ -53,6 +53,15 @@ async function deadPort(): Promise<number> {
   return port;
 }
 const log = (s: string) => console.log(`[faults] ${s}`);
+/**
+ * For README's figures: each fault as it is injected, and as survived when its test's last assertion passed; every
+ * read of a file orch was replacing when the fault hit, and how many of those were neither the old nor the new file.
+ */
+const tally = { injected: [] as string[], survived: [] as string[], fileReads: 0, halfWritten: 0 };
+afterAll(() => {
+  console.log(`[figures] faults: ${tally.injected.length} injected, ${tally.survived.length} survived (${tally.survived.join('; ')})`);
+  console.log(`[figures] half-written: ${tally.fileReads} read(s) of files orch was writing when a fault hit, ${tally.halfWritten} half-written`);
+});
 
 async function run(playbook: string, o: { vars?: Record<string, unknown>; limit?: string; onEvent?: (e: RunEvent) => void } = {}) {
   const p = await buildPlan({
@@ -79,7 +88,7 @@ describe('faults injected while orch works', () => {
     const t0 = Date.now();
     const { code, events } = await run(playbooks.slow, {
       onEvent: (e) => {
-        if (e.type === 'phase-start' && e.phase === 'slow') injected = sleep(2000).then(() => exec('f2', "systemctl restart ssh; pkill -KILL -f '[s]shd: root@' || true"));
+        if (e.type === 'phase-start' && e.phase === 'slow') injected = sleep(2000).then(() => (tally.injected.push('sshd restart'), exec('f2', "systemctl restart ssh; pkill -KILL -f '[s]shd: root@' || true")));
       },
     });
     await injected;
@@ -95,6 +104,7 @@ describe('faults injected while orch works', () => {
     expect(failures(again.events)).toEqual([]);
     expect(again.code).toBe(0);
     expect(await exec('f2', 'test -f /var/lib/demo/slow.done && echo done')).toBe('done\n');
+    tally.survived.push('sshd restart');
   });
 
   it('a host cut off the network mid-phase: reported unreachable, the others finish, the recap names the phase; reconnected, a rerun converges it', async () => {
@@ -106,7 +116,7 @@ describe('faults injected while orch works', () => {
     const t0 = Date.now();
     const { code, events } = await run(playbooks.slow, {
       onEvent: (e) => {
-        if (e.type === 'phase-start' && e.phase === 'slow') cut = sleep(2000).then(() => pexec('docker', ['network', 'disconnect', net, container]));
+        if (e.type === 'phase-start' && e.phase === 'slow') cut = sleep(2000).then(() => (tally.injected.push('network cut'), pexec('docker', ['network', 'disconnect', net, container])));
       },
     });
     await cut;
@@ -125,6 +135,7 @@ describe('faults injected while orch works', () => {
     const f3 = again.events.flatMap((e) => (e.type === 'op-result' && e.host === 'f3' && e.result.status === 'changed' ? [e.result.name] : []));
     expect([[], ['slow marker']]).toContainEqual(f3);
     expect(await exec('f3', 'test -f /var/lib/demo/slow.done && echo done')).toBe('done\n');
+    tally.survived.push('network cut');
   });
 
   it('orch killed (SIGKILL) in the middle of an apply: the file is the old one or the new one, whole, at every moment; the next run converges', async () => {
@@ -151,12 +162,15 @@ describe('faults injected while orch works', () => {
     const inApply = await waitFor(() => exec('f1', "if pgrep -f '[s]leep 8' >/dev/null; then ls -A /srv/faults | grep -c '^[.]orch[.]'; else echo none; fi"), (o) => /^[1-9]/.test(o.trim()), 60_000, 200);
     expect(inApply.value.trim()).toMatch(/^[1-9]/);
     child.kill('SIGKILL');
+    tally.injected.push('orch SIGKILLed');
     expect(await exited).toBe('SIGKILL');
     log(`orch SIGKILLed ${inApply.seconds.toFixed(1)} s into the run, during f1's apply; output so far: ${out.trim().split('\n').length} line(s)`);
     // the target is at every moment A or B, whole
     const seen = new Set<string>();
     for (let i = 0; i < 24; i++) {
       const h = (await exec('f1', 'sha256sum < /srv/faults/data.bin')).slice(0, 64);
+      tally.fileReads++;
+      if (h !== sha(A) && h !== sha(B)) tally.halfWritten++;
       expect([sha(A), sha(B)]).toContain(h);
       seen.add(h === sha(A) ? 'old' : 'new');
       await sleep(500);
@@ -167,6 +181,7 @@ describe('faults injected while orch works', () => {
     expect(again.code).toBe(0);
     for (const h of HOSTS) expect((await exec(h, 'sha256sum < /srv/faults/data.bin')).slice(0, 64)).toBe(sha(B));
     expect((await run(playbooks.file, { vars: { fault_seed: 'new', fault_size_kb: 256 } })).events.some((e) => e.type === 'op-result' && e.result.status === 'changed')).toBe(false);
+    tally.survived.push('orch SIGKILLed');
   });
 
   it('a full disk while a file is written: a clear error, the old file intact, no temp file left', async () => {
@@ -174,14 +189,19 @@ describe('faults injected while orch works', () => {
     try {
       const small = { fault_path: '/srv/full/data.bin', fault_seed: 'small', fault_size_kb: 16 };
       expect((await run(playbooks.file, { vars: small, limit: 'f2' })).code).toBe(0);
+      tally.injected.push('full disk');
       const { code, events } = await run(playbooks.file, { vars: { ...small, fault_seed: 'big', fault_size_kb: 2048 }, limit: 'f2' });
       expect(code).toBe(2);
       const failed = events.find((e) => e.type === 'op-result' && e.result.status === 'failed') as Extract<RunEvent, { type: 'op-result' }>;
       log(`full disk: ${failed.result.name}: ${(failed.result.output ?? failed.result.reason).trim().split('\n')[0]}`);
       expect(failed.result.name).toBe('/srv/full/data.bin');
       expect(`${failed.result.reason}\n${failed.result.output ?? ''}`).toMatch(/No space left on device/);
-      expect((await exec('f2', 'sha256sum < /srv/full/data.bin')).slice(0, 64)).toBe(sha(faultContent('small', 16)));
+      const kept = (await exec('f2', 'sha256sum < /srv/full/data.bin')).slice(0, 64);
+      tally.fileReads++;
+      if (kept !== sha(faultContent('small', 16))) tally.halfWritten++;
+      expect(kept).toBe(sha(faultContent('small', 16)));
       expect(await exec('f2', 'ls -A /srv/full')).toBe('data.bin\n');
+      tally.survived.push('full disk');
     } finally {
       await exec('f2', 'umount /srv/full');
     }
@@ -189,6 +209,7 @@ describe('faults injected while orch works', () => {
 
   it('an artifact mirror that is down: a clear error naming it, nothing installed on any host', async () => {
     const url = `http://127.0.0.1:${await deadPort()}/mirror/fault/fault-1.tgz`;
+    tally.injected.push('artifact mirror down');
     const { code, events } = await run(playbooks.artifact, { vars: { fault_artifact_url: url } });
     expect(code).not.toBe(0);
     const said = JSON.stringify(events.filter((e) => e.type === 'host-failed' || e.type === 'run-aborted' || (e.type === 'op-result' && e.result.status === 'failed')));
@@ -196,9 +217,11 @@ describe('faults injected while orch works', () => {
     expect(said).toContain(url);
     expect(said).toMatch(/ECONNREFUSED|refused/i);
     for (const h of HOSTS) expect(await exec(h, 'ls -d /opt/fault /var/tmp/.orch-artifact-* 2>/dev/null | wc -l')).toBe('0\n');
+    tally.survived.push('artifact mirror down');
   });
   it('a package mirror that is down: a clear error naming it, the package not installed', async () => {
     const proxy = `http://${sim.state.network.gateway}:${await deadPort()}`;
+    tally.injected.push('package mirror down');
     const { code, events } = await run(playbooks.package, { vars: { apt_proxy: proxy }, limit: 'f1' });
     expect(code).toBe(2);
     const failed = events.find((e) => e.type === 'op-result' && e.result.status === 'failed') as Extract<RunEvent, { type: 'op-result' }>;
@@ -211,5 +234,6 @@ describe('faults injected while orch works', () => {
     const again = await run(playbooks.package, { limit: 'f1' });
     expect(failures(again.events)).toEqual([]);
     expect(await exec('f1', "dpkg-query -W -f '${Status}' cowsay")).toBe('install ok installed');
+    tally.survived.push('package mirror down');
   });
 });

@@ -3,13 +3,13 @@
  * and the regressions it found, each with the input that broke the engine. Every refusal is an InputError (exit 4)
  * whose problems name file, line and key.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadInventory } from '../../src/inventory/load.js';
 import { expandHostPattern, MAX_RANGE_HOSTS } from '../../src/inventory/host-pattern.js';
-import { problemsOf, tempInventory } from '../helpers/inventory.js';
+import { problemsOf as problemsOfSync, tempInventory } from '../helpers/inventory.js';
 import { parseExtraVars } from '../../src/inventory/extra-vars.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan } from '../../src/playbook/plan.js';
@@ -20,12 +20,26 @@ import AjvModule from 'ajv';
 const Ajv = AjvModule.default ?? AjvModule;
 import { MAX_INPUT_BYTES, parseYaml } from '../../src/inventory/yaml-file.js';
 
+/** For README's figures: the bad inputs refused with exit 4 here, their problems, the wrong-typed role variables among them. */
+const tally = { refused: 0, problems: 0, wrongTypes: 0 };
+afterAll(() => {
+  if (tally.refused) console.log(`[figures] bad input by hand: ${tally.refused} inputs refused with exit 4 (${tally.problems} problems, ${tally.wrongTypes} of them a wrong-typed role variable)`);
+});
+const counted = (problems: InputProblem[]) => {
+  tally.refused++;
+  tally.problems += problems.length;
+  return problems;
+};
+
+/** The problems of the InputError (exit 4) `fn` throws; fails on anything else. */
+const problemsOf = (fn: () => unknown): InputProblem[] => counted(problemsOfSync(fn));
+
 /** The problems of the InputError (exit 4) `fn` rejects with; fails on anything else. */
 async function asyncProblemsOf(fn: () => Promise<unknown>): Promise<InputProblem[]> {
   try {
     await fn();
   } catch (e) {
-    if (e instanceof InputError && e.exitCode === 4) return e.problems;
+    if (e instanceof InputError && e.exitCode === 4) return counted(e.problems);
     throw e;
   }
   throw new Error('expected an InputError');
@@ -255,6 +269,7 @@ describe('hand cases: playbooks and role variables', () => {
         checked.push(`${name}.${k}`);
       });
     }
+    tally.wrongTypes += checked.length;
     console.log(`wrong types: ${checked.length} variables of ${registry.names().length} roles refused; free-form (any value is valid): ${anything.join(', ') || 'none'}`);
     expect(anything).toEqual([]);
     expect(checked.length).toBeGreaterThan(100);
