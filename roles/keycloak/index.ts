@@ -136,6 +136,7 @@ export default defineRole({
     ],
     // the heap and a third more (metaspace, threads, direct buffers): the seed's 4 GB for a 3g heap
     memoryMb: Math.round((heapMb(vars.keycloak_heap) * 4) / 3),
+    cpus: 2, // the seeds' figure (datalyptica-minimal-5vm.md: 2 CPUs per node)
     serves: [vars.keycloak_group],
   }),
 

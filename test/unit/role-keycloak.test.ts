@@ -206,8 +206,8 @@ describe('keycloak: validate, declarations, rollout, operations', () => {
     expect(keycloak.validate!(ctx({ host: 'vm4' }))).toEqual(['host vm4 runs keycloak but is not in group keycloak']);
   });
 
-  it('declares HTTP, management and both cluster ports, 4 GB for the 3g heap; rolls restarts behind /health/ready', () => {
-    expect(keycloak.declares!(ctx())).toMatchObject({ memoryMb: 4096, serves: ['keycloak'] });
+  it('declares HTTP, management and both cluster ports, 4 GB for the 3g heap and 2 CPUs as the seeds give; rolls restarts behind /health/ready', () => {
+    expect(keycloak.declares!(ctx())).toMatchObject({ memoryMb: 4096, cpus: 2, serves: ['keycloak'] });
     expect((keycloak.declares!(ctx()) as { ports: Array<{ port: number }> }).ports.map((p) => p.port)).toEqual([8080, 9000, 7800, 57800]);
     const r = keycloak.rollout!(ctx({ host: 'vm3' }))!;
     expect(r.services).toEqual(['keycloak']);

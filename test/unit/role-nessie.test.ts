@@ -151,13 +151,14 @@ describe('nessie: validate', () => {
 });
 
 describe('nessie: declarations, rollout, operations', () => {
-  it('declares both ports and 4 GB for the 3g heap, serves group nessie', () => {
+  it('declares both ports, 4 GB for the 3g heap and 2 CPUs as the seeds give, serves group nessie', () => {
     expect(nessie.declares!(ctx())).toEqual({
       ports: [
         { port: 19120, variable: 'nessie_port', description: 'Nessie REST API and Iceberg REST catalog' },
         { port: 19121, variable: 'nessie_management_port', description: 'Nessie management (health, metrics)' },
       ],
       memoryMb: 4096,
+      cpus: 2,
       serves: ['nessie'],
     });
   });
