@@ -50,6 +50,15 @@ export function javaHomes(packageVersion: string, archives: string[], facts: Pic
   return homes;
 }
 
+/** The smallest JDK of at least `major` among a host's JDKs (the `java_homes` this role exports: major -> home). */
+export function pickJavaHome(homes: Record<string, string>, major: number): string | undefined {
+  const ok = Object.keys(homes)
+    .map(Number)
+    .filter((m) => m >= major)
+    .sort((a, b) => a - b);
+  return ok.length ? homes[String(ok[0])] : undefined;
+}
+
 const DOC = `
 java: the distribution's OpenJDK (java_package_version, headless JRE or with java_jdk the JDK) with JAVA_HOME in
 /etc/profile.d/orch-java.sh; exported to the JVM roles as java_home.

@@ -3,6 +3,7 @@
  * runtime options), the Infinispan cache configuration with a JGroups stack that needs no multicast, the
  * EnvironmentFile with the secrets, the systemd unit and the health check.
  */
+import { environmentFileValue } from '../../src/ops/index.js';
 import type { PeerHost } from '../../src/role/define.js';
 
 export const ETC = '/etc/keycloak';
@@ -211,10 +212,8 @@ ${localCache('keys', '1000', '<expiration max-idle="3600000"/>')}
 `;
 }
 
-function envValue(name: string, x: string): string {
-  if (/[\n\r]/.test(x)) throw new Error(`${name}: a secret holds a newline`);
-  return `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
-}
+/** a secret's value in secrets.env (systemd's EnvironmentFile quoting) */
+const envValue = (name: string, x: string) => environmentFileValue(x, `${name}: a secret holds a newline`);
 
 /** secrets.env (0640 root:keycloak): the database password and the bootstrap admin (used once, on the first start) */
 export function secretsEnv(v: Pick<KeycloakVars, 'keycloak_db_password' | 'keycloak_bootstrap_admin_username' | 'keycloak_bootstrap_admin_password'>): string {

@@ -5,6 +5,7 @@
 import { artifactSource, release, type Release } from '../../src/artifacts/index.js';
 import { nessieRelease } from '../../src/artifacts/catalogue.js';
 import { ops, serviceLimits } from '../../src/ops/index.js';
+import { pickJavaHome } from '../java/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import {
@@ -16,7 +17,6 @@ import {
   applicationProperties,
   heapMb,
   javaMajorFor,
-  pickJavaHome,
   readyCheck,
   roleKeys,
   secretsEnv,

@@ -2,6 +2,7 @@
  * Nessie's files, typed: application.properties (the Quarkus configuration the runner jar reads through
  * quarkus.config.locations), the EnvironmentFile holding its secrets, the systemd unit and the health checks.
  */
+import { environmentFileValue } from '../../src/ops/index.js';
 export const ETC = '/etc/nessie';
 export const CONFIG_FILE = `${ETC}/application.properties`;
 export const SECRETS_FILE = `${ETC}/secrets.env`;
@@ -110,10 +111,8 @@ export function applicationProperties(v: NessieVars): string {
   return `# Managed by orch (role nessie)\n${Object.entries(p).map(([k, x]) => `${k}=${value(x)}`).join('\n')}\n`;
 }
 
-function envValue(name: string, x: string): string {
-  if (/[\n\r]/.test(x)) throw new Error(`${name}: a secret holds a newline`);
-  return `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
-}
+/** a secret's value in secrets.env (systemd's EnvironmentFile quoting) */
+const envValue = (name: string, x: string) => environmentFileValue(x, `${name}: a secret holds a newline`);
 
 /** secrets.env (0640 root:nessie): the database password and the S3 credentials, as systemd's EnvironmentFile reads them */
 export function secretsEnv(v: Pick<NessieVars, 'nessie_jdbc_password' | 'nessie_s3_access_key_id' | 'nessie_s3_secret_access_key'>): string {
@@ -168,11 +167,3 @@ export function javaMajorFor(_version: string): number {
   return 21;
 }
 
-/** the smallest exported JDK of at least `major` (java_homes: major -> home) */
-export function pickJavaHome(homes: Record<string, string>, major: number): string | undefined {
-  const ok = Object.keys(homes)
-    .map(Number)
-    .filter((m) => m >= major)
-    .sort((a, b) => a - b);
-  return ok.length ? homes[String(ok[0])] : undefined;
-}

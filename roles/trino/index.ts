@@ -6,6 +6,7 @@
 import { artifactSource, release, type Release } from '../../src/artifacts/index.js';
 import { ops, serviceLimits } from '../../src/ops/index.js';
 import type { Operation } from '../../src/ops/types.js';
+import { pickJavaHome } from '../java/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import {
@@ -28,7 +29,6 @@ import {
   memoryLimits,
   nodeProperties,
   nodesCheck,
-  pickJavaHome,
   queryScript,
   secretsEnv,
   startedCheck,

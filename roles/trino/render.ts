@@ -2,6 +2,7 @@
  * Trino's files, typed: node.properties, jvm.config, config.properties per server process, the catalogs and
  * log.properties shared by a host's processes, the systemd template, and the cluster layout they come from.
  */
+import { environmentFileValue } from '../../src/ops/index.js';
 import type { PeerHost } from '../../src/role/define.js';
 
 export const ETC = '/etc/trino';
@@ -265,10 +266,7 @@ export function catalogProperties(name: string, props: Record<string, string | n
 
 /** the EnvironmentFile with the catalogs' secrets (0640 root:trino) */
 export function secretsEnv(secrets: Record<string, string>): string {
-  const lines = Object.entries(secrets).map(([k, x]) => {
-    if (/[\n\r]/.test(x)) throw new Error(`trino_secrets.${k}: a value holds a newline`);
-    return `${k}="${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
-  });
+  const lines = Object.entries(secrets).map(([k, x]) => `${k}=${environmentFileValue(x, `trino_secrets.${k}: a value holds a newline`)}`);
   return `# Managed by orch (role trino): secrets the catalogs read as \${ENV:NAME}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
 }
 
@@ -343,11 +341,3 @@ export function javaMajorFor(version: string): number {
   return 21;
 }
 
-/** the smallest exported JDK of at least `major` (java_homes: major -> home) */
-export function pickJavaHome(homes: Record<string, string>, major: number): string | undefined {
-  const ok = Object.keys(homes)
-    .map(Number)
-    .filter((m) => m >= major)
-    .sort((a, b) => a - b);
-  return ok.length ? homes[String(ok[0])] : undefined;
-}

@@ -23,7 +23,7 @@ export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysc
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
 export { ensureCached, cachedPath, defaultCacheDir } from './artifact-cache.js';
-export { DAEMON_RELOAD } from './systemd.js';
+export { DAEMON_RELOAD, environmentFileValue } from './systemd.js';
 export { resourceControls, serviceLimits, withResourceControls, RESOURCE_LIMITS_VAR } from './resources.js';
 export type { ResourceControls, ResourceLimit } from './resources.js';
 export type { ArtifactOptions, ArtifactFact, ArtifactOperation } from './artifact.js';

@@ -39,6 +39,16 @@ export interface UnitOptions {
   resources?: ResourceControls;
 }
 
+/**
+ * One value of a systemd EnvironmentFile line (`NAME=<value>`): double-quoted with `\`, `"` and `$` escaped, so
+ * systemd (and sh, for a value without backticks) reads it back byte for byte. A value with a newline cannot be
+ * written: `onNewline` is the error's message.
+ */
+export function environmentFileValue(value: string, onNewline: string): string {
+  if (/[\n\r]/.test(value)) throw new Error(onNewline);
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
+}
+
 export function unit(o: UnitOptions): Operation<FileFact> {
   if (!UNIT.test(o.name)) throw new Error(`unit: invalid unit name ${JSON.stringify(o.name)} (e.g. kafka.service)`);
   const dir = o.dir ?? '/etc/systemd/system';

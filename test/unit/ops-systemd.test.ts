@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_RELOAD, ENABLE_RELOAD, service, unit, type ServiceFact } from '../../src/ops/systemd.js';
+import { DAEMON_RELOAD, ENABLE_RELOAD, environmentFileValue, service, unit, type ServiceFact } from '../../src/ops/systemd.js';
 import { apply, converge, planOf, tmp } from './ops-harness.js';
 import { chmodSync } from 'node:fs';
 
@@ -100,5 +100,12 @@ describe('service', () => {
   it('masked and no systemd fail clearly', () => {
     expect(op.plan({ ...base, enabled: 'masked', load: 'masked' }).reason).toBe('kafka.service is masked');
     expect(op.plan({ ...base, systemd: false }).reason).toBe('systemd is not running on this host');
+  });
+});
+
+describe('environmentFileValue', () => {
+  it('double-quotes with \\ " $ escaped; a newline is refused with the caller\'s message', () => {
+    expect(environmentFileValue('a"b\\c$d e', 'x')).toBe('"a\\"b\\\\c\\$d e"');
+    expect(() => environmentFileValue('a\nb', 'X: a value holds a newline')).toThrow('X: a value holds a newline');
   });
 });

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pickJavaHome } from '../../roles/java/index.js';
 import trino, { trinoRelease } from '../../roles/trino/index.js';
 import {
   CATALOG_DIR,
@@ -26,7 +27,6 @@ import {
   memoryLimits,
   nodeIdOf,
   nodeProperties,
-  pickJavaHome,
   queryScript,
   secretsEnv,
   unitTemplate,
