@@ -82,7 +82,6 @@ export function nodeIdOf(host: string, id: string, instances: number, override: 
   return instances > 1 || id !== '1' ? `${base}-${id}` : base;
 }
 
-const inGroup = (p: Pick<PeerHost, 'groups'>, g: string) => p.groups.includes(g);
 
 function varOf<T>(p: PeerHost, name: string, fallback: T): T {
   const x = p.vars[name];
