@@ -15,28 +15,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { officialUrl, release } from '../../src/artifacts/index.js';
-import { ensureCached } from '../../src/ops/artifact-cache.js';
-import { serveArtifacts, type ArtifactMirror } from '../helpers/artifacts/index.js';
+import { describe, expect, it } from 'vitest';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
 import { changed, failures, handlers, useRoleTest, waitFor } from '../helpers/role-test.js';
 
 const KEYCLOAK = '26.0.7';
 const DB_PASSWORD = 'Kc-db-pw-3141';
 const ADMIN_PASSWORD = 'Kc-admin-pw-2718';
 const HOSTS = ['kc1', 'kc2', 'kc3'];
-let mirror: ArtifactMirror;
+const art = useArtifactMirror([{ service: 'keycloak', version: KEYCLOAK, official: true }]);
 const realmFile = join(mkdtempSync(join(tmpdir(), 'orch-kc-realm-')), 'imported-realm.json');
 writeFileSync(realmFile, JSON.stringify({ realm: 'imported', enabled: true, displayName: 'Imported from the inventory' }));
 
-beforeAll(async () => {
-  const rel = release('keycloak', KEYCLOAK);
-  const t0 = Date.now();
-  const file = await ensureCached(officialUrl(rel), rel.sha512!);
-  console.log(`[keycloak artifact] ${rel.fileName} from Maven Central, sha512 checked (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  mirror = await serveArtifacts([{ path: rel.path, file }]);
-}, 600_000);
-afterAll(() => mirror?.close());
 
 const t = useRoleTest({
   name: 'keycloak',
@@ -55,7 +45,7 @@ const t = useRoleTest({
 
 function vars(): Record<string, unknown> {
   return {
-    artifact_mirror: mirror.url,
+    artifact_mirror: art.url,
     keycloak_heap: '512m',
     keycloak_db_url: `jdbc:postgresql://${t.sim.host('kc1').address}:5432/keycloak`,
     keycloak_db_password: DB_PASSWORD,

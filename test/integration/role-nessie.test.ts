@@ -14,31 +14,14 @@
  *   - a rerun and a `--check` change nothing;
  *   - a changed setting restarts the nodes host by host behind the health check; the branch is still there.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { officialUrl, release } from '../../src/artifacts/index.js';
-import { ensureCached } from '../../src/ops/artifact-cache.js';
-import { serveArtifacts, type ArtifactMirror } from '../helpers/artifacts/index.js';
-import { localTemurinArchive, type LocalJdk } from '../helpers/artifacts/jdk.js';
+import { describe, expect, it } from 'vitest';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
 import { changed, failures, handlers, useRoleTest } from '../helpers/role-test.js';
 
 const NESSIE = '0.99.0';
 const PG_PASSWORD = 'Nessie-db-pw-5';
 const S3_SECRET = 'Nessie-s3-secret-9';
-let jdk: LocalJdk;
-let mirror: ArtifactMirror;
-
-beforeAll(async () => {
-  jdk = await localTemurinArchive(21, (m) => console.log(`[jdk artifact] ${m}`));
-  const rel = release('nessie', NESSIE);
-  const t0 = Date.now();
-  const file = await ensureCached(officialUrl(rel), rel.sha512!);
-  console.log(`[nessie artifact] ${rel.fileName} from Maven Central, sha512 checked (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  mirror = await serveArtifacts([
-    { path: jdk.path, file: jdk.file },
-    { path: rel.path, file },
-  ]);
-}, 600_000);
-afterAll(() => mirror?.close());
+const art = useArtifactMirror([{ jdk: 21 }, { service: 'nessie', version: NESSIE, official: true }]);
 
 const t = useRoleTest({
   name: 'nessie',
@@ -57,9 +40,9 @@ const t = useRoleTest({
 
 function vars(): Record<string, unknown> {
   return {
-    artifact_mirror: mirror.url,
-    java_archive_releases: [jdk.release],
-    java_archive_sha256: jdk.sha256,
+    artifact_mirror: art.url,
+    java_archive_releases: [art.jdk().release],
+    java_archive_sha256: art.jdk().sha256,
     nessie_version: NESSIE,
     nessie_heap: '256m',
     nessie_jdbc_max_pool_size: 5,
@@ -155,7 +138,7 @@ describe('nessie: three active nodes on PostgreSQL (datalyptica-minimal-5vm VM1-
     expect(await t.on('n2', "stat -c '%a %U %G' /etc/nessie/secrets.env /etc/nessie/application.properties")).toBe('640 root nessie\n640 root nessie\n');
     // the process: user nessie, the Temurin JDK the java role installed, the heap as configured
     const ps = (await t.on('n3', 'ps -u nessie -o user=,args=')).trim();
-    expect(ps).toMatch(new RegExp(`^nessie +/usr/lib/jvm/temurin-${jdk.major}/bin/java -Xms256m -Xmx256m .*-jar /opt/nessie/releases/${NESSIE}/nessie-quarkus-${NESSIE}-runner.jar$`));
+    expect(ps).toMatch(new RegExp(`^nessie +/usr/lib/jvm/temurin-${art.jdk().major}/bin/java -Xms256m -Xmx256m .*-jar /opt/nessie/releases/${NESSIE}/nessie-quarkus-${NESSIE}-runner.jar$`));
   });
 
   it('a rerun and a --check change nothing', async () => {

@@ -15,32 +15,12 @@
  *   - a catalog taken out of the inventory is removed and the processes restart (rolled), the others keep node.id.
  */
 import { describe, expect, it } from 'vitest';
-import { officialUrl, release } from '../../src/artifacts/index.js';
-import { ensureCached } from '../../src/ops/artifact-cache.js';
-import { serveArtifacts, type ArtifactMirror } from '../helpers/artifacts/index.js';
-import { localTemurinArchive, type LocalJdk } from '../helpers/artifacts/jdk.js';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
 import { changed, failures, handlers, useRoleTest } from '../helpers/role-test.js';
-import { afterAll, beforeAll } from 'vitest';
 
 const TRINO = '470';
 const PG_PASSWORD = 'Trino-reader-pw-7';
-let jdk: LocalJdk;
-let mirror: ArtifactMirror;
-let trinoSha512 = '';
-
-beforeAll(async () => {
-  jdk = await localTemurinArchive(23, (m) => console.log(`[jdk artifact] ${m}`));
-  const rel = release('trino', TRINO);
-  const t0 = Date.now();
-  const file = await ensureCached(officialUrl(rel), rel.sha512!);
-  trinoSha512 = rel.sha512!;
-  console.log(`[trino artifact] ${rel.fileName} from Maven Central, sha512 checked (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  mirror = await serveArtifacts([
-    { path: jdk.path, file: jdk.file },
-    { path: rel.path, file },
-  ]);
-}, 600_000);
-afterAll(() => mirror?.close());
+const art = useArtifactMirror([{ jdk: 23 }, { service: 'trino', version: TRINO, official: true }]);
 
 const t = useRoleTest({
   name: 'trino',
@@ -69,11 +49,11 @@ const CATALOGS = (pgHost: string) => ({
 
 function vars(): Record<string, unknown> {
   return {
-    artifact_mirror: mirror.url,
-    java_archive_releases: [jdk.release],
-    java_archive_sha256: jdk.sha256,
+    artifact_mirror: art.url,
+    java_archive_releases: [art.jdk().release],
+    java_archive_sha256: art.jdk().sha256,
     trino_version: TRINO,
-    trino_sha512: trinoSha512,
+    trino_sha512: art.sha512('trino'),
     trino_jvm_heap: '1G',
     trino_catalogs: CATALOGS(t.sim.host('tc').address),
     trino_secrets: { TRINO_SALES_PASSWORD: PG_PASSWORD },
@@ -108,7 +88,7 @@ describe('trino: coordinator + worker on tc, two workers on tw (datalyptica-mini
     expect(code).toBe(0);
     predicted = changed(events);
     for (const p of [
-      'tc artifact /usr/lib/jvm/temurin-' + jdk.release,
+      'tc artifact /usr/lib/jvm/temurin-' + art.jdk().release,
       'tc file /etc/trino/1/config.properties',
       'tc file /etc/trino/catalog/sales.properties',
       'tw file /etc/trino/2/node.properties',
@@ -153,9 +133,9 @@ describe('trino: coordinator + worker on tc, two workers on tw (datalyptica-mini
     // processes: user trino, the Temurin JDK the java role installed, the heap as configured
     const ps = (await t.on('tw', "ps -u trino -o user=,args= | sed -E 's/ -cp [^ ]+//' | grep -- -Xmx")).trim().split('\n');
     expect(ps).toHaveLength(2);
-    for (const l of ps) expect(l).toMatch(new RegExp(`^trino +/usr/lib/jvm/temurin-${jdk.major}/bin/java .*-Xmx1G`));
+    for (const l of ps) expect(l).toMatch(new RegExp(`^trino +/usr/lib/jvm/temurin-${art.jdk().major}/bin/java .*-Xmx1G`));
     expect(await t.on('tw', 'systemctl show -p LimitNOFILE --value trino@2')).toBe('131072\n');
-    expect(await t.on('tc', 'java -version 2>&1 | head -1; /usr/lib/jvm/temurin-' + jdk.major + '/bin/java -version 2>&1 | head -1')).toMatch(/openjdk version "17[^]*openjdk version "25/);
+    expect(await t.on('tc', 'java -version 2>&1 | head -1; /usr/lib/jvm/temurin-' + art.jdk().major + '/bin/java -version 2>&1 | head -1')).toMatch(/openjdk version "17[^]*openjdk version "25/);
   });
 
   it('a rerun and a --check change nothing', async () => {
