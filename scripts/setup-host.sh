@@ -49,7 +49,7 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then missing+=("$p"); fi
 done
-# Maven: the registry-built test artifacts (test/helpers/artifacts) resolve jars from Maven Central with it
+# Maven: the registry-built test artifacts (src/sim/artifacts) resolve jars from Maven Central with it
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ ${#missing[@]} -gt 0 ]; then
   note "installing: ${missing[*]}"

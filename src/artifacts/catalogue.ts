@@ -6,7 +6,7 @@
  * it, the way Apache's mirrors lay out `dist/`: `https://archive.apache.org/dist/kafka/3.9.0/kafka_2.13-3.9.0.tgz`
  * with mirror `https://mirror.example/apache/` becomes `https://mirror.example/apache/kafka/3.9.0/kafka_2.13-3.9.0.tgz`.
  * A mirror serves the same bytes, so the pinned sha512 still applies unless a sha512 is given with it (tests serve
- * a registry-built archive of their own, see test/helpers/artifacts/).
+ * a registry-built archive of their own, see src/sim/artifacts/).
  */
 import { normaliseSha256, normaliseSha512 } from '../ops/artifact-cache.js';
 

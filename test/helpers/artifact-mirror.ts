@@ -1,7 +1,7 @@
 /**
  * The artifacts of one test file, served to its roles as `artifact_mirror`: prepared (or taken from the cache)
  * before its tests, served on 127.0.0.1, closed after them. Three kinds:
- *   - `{ service, version }`: a registry-built archive (test/helpers/artifacts recipes);
+ *   - `{ service, version }`: a registry-built archive (src/sim/artifacts recipes);
  *   - `{ service, version, official: true }`: the catalogue's own release, downloaded from its official URL (Maven
  *     Central: Trino, Nessie, Keycloak) and checked against the pinned checksum, as production gets it;
  *   - `{ jdk: N }`: a Temurin JDK N+ packed from this machine's (./artifacts/jdk.ts), for java_archive_releases.
@@ -12,8 +12,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import { officialUrl, release } from '../../src/artifacts/index.js';
 import { ensureCached } from '../../src/ops/artifact-cache.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from './artifacts/index.js';
-import { localTemurinArchive, type LocalJdk } from './artifacts/jdk.js';
+import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../../src/sim/artifacts/index.js';
+import { localTemurinArchive, type LocalJdk } from '../../src/sim/artifacts/jdk.js';
 
 export type ArtifactSpec = { service: string; version: string; official?: boolean } | { jdk: number };
 

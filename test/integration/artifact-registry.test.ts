@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../../src/sim/artifacts/index.js';
 import { release } from '../../src/artifacts/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';

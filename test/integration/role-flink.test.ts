@@ -1,7 +1,7 @@
 /**
  * The flink role on one simulated host laid out as flink-kafka-4vcpu-8gb.md's: a JobManager and 2 TaskManagers of 3
  * slots each (instances flink-taskmanager@1, @2), parallelism 6. Real Flink 1.20.0 (assembled from PyPI's PyFlink
- * sdists + WordCount from Maven Central by test/helpers/artifacts, served as artifact_mirror), OpenJDK 17 from Debian.
+ * sdists + WordCount from Maven Central by src/sim/artifacts, served as artifact_mirror), OpenJDK 17 from Debian.
  * The simulated host is small, so the memory sizes are shrunk by extra vars (the seed's are the defaults):
  *   - `--check` on the fresh host says exactly what the first run changes;
  *   - the REST API lists both TaskManagers with 3 slots (6 in /overview) and their memory as configured (and as the

@@ -1,6 +1,6 @@
 /**
  * kafka-connect on 2 simulated hosts, real Kafka 3.9.0 (its jars, Connect's included, from Maven Central, assembled
- * in the release's layout by test/helpers/artifacts and served as artifact_mirror), OpenJDK 17 from Debian:
+ * in the release's layout by src/sim/artifacts and served as artifact_mirror), OpenJDK 17 from Debian:
  *   c1: a single KRaft broker (role kafka-kraft) and a Connect worker; c2: a second worker of the same group.
  *   - both workers answer the REST API (/ with the broker's cluster id, /connectors), the internal topics exist;
  *   - a FileStream source connector created through the REST API copies a file's lines into a topic that Kafka's

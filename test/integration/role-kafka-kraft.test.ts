@@ -1,6 +1,6 @@
 /**
  * kafka-kraft on 3 simulated hosts, real Kafka 3.9.0 (its jars from Maven Central, assembled in the release's
- * layout by test/helpers/artifacts and served as artifact_mirror), OpenJDK 17 from Debian:
+ * layout by src/sim/artifacts and served as artifact_mirror), OpenJDK 17 from Debian:
  *   - a combined 3-node KRaft quorum has a leader; a topic with replication factor 3 and min ISR 2 takes writes on
  *     one broker that Kafka's own console consumer reads from another;
  *   - a rerun changes and formats nothing; meta.properties deleted on one node is restored with the cluster's id;
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../../src/sim/artifacts/index.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';

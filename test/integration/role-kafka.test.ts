@@ -1,6 +1,6 @@
 /**
  * kafka (ZooKeeper mode) on 2 simulated hosts, real Kafka 3.6.1 (its jars from Maven Central, assembled in the
- * release's layout by test/helpers/artifacts and served as artifact_mirror) against the zookeeper role (Debian
+ * release's layout by src/sim/artifacts and served as artifact_mirror) against the zookeeper role (Debian
  * bookworm's zookeeper 3.8.0, `zookeeper_source: package`), OpenJDK 17 from Debian:
  *   zk1: zookeeper + broker 1, as spark-kafka-cluster-aws.md's master (zookeeper.connect=localhost:2181,
  *        Requires=zookeeper.service); k2: broker 2, reaching zk1's ZooKeeper by address.

@@ -1,6 +1,6 @@
 /**
  * schema-registry on 2 simulated hosts: a real 1-node KRaft Kafka 3.9.0 (roles/kafka-kraft, its jars from Maven Central
- * by test/helpers/artifacts) on s1, and two registry instances (s1, s2) in the group schema_registry.
+ * by src/sim/artifacts) on s1, and two registry instances (s1, s2) in the group schema_registry.
  *
  * The registry is a FIXTURE, not Confluent Schema Registry: Confluent's archive is in no registry this machine reaches
  * (../../../shared/ARTIFACTS.md). test/helpers/schema-registry-fixture packs a small Java REST server (Apache
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, useSimHosts } from '../helpers/sim.js';
 import { useRuns } from '../helpers/run.js';
-import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../helpers/artifacts/index.js';
+import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../../src/sim/artifacts/index.js';
 import { buildSchemaRegistryFixture } from '../helpers/schema-registry-fixture/recipe.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';

@@ -1,7 +1,7 @@
 /**
  * spark with a standby master (datalyptica-enterprise-50vm.md's active-standby masters) on 3 simulated hosts: masters
  * m1 and m2 in ZOOKEEPER recovery mode (ZooKeeper from Debian's package, the zookeeper role, on m1), worker w1; real
- * Spark 3.5.0 from PyPI's pyspark sdist (test/helpers/artifacts), OpenJDK 17 from Debian:
+ * Spark 3.5.0 from PyPI's pyspark sdist (src/sim/artifacts), OpenJDK 17 from Debian:
  *   - one master ALIVE, the other STANDBY; the worker registered ALIVE at the active one, given both masters;
  *   - the active master stopped: the standby takes over and the worker re-registers with it (the time is printed);
  *     a rerun starts the stopped master again, as the standby now;

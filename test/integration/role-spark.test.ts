@@ -1,6 +1,6 @@
 /**
  * spark on 3 simulated hosts, real Spark 3.5.0 (spark-kafka-cluster-aws.md's version: its jars and scripts from PyPI's
- * pyspark sdist, assembled in the release's layout by test/helpers/artifacts and served as artifact_mirror), the
+ * pyspark sdist, assembled in the release's layout by src/sim/artifacts and served as artifact_mirror), the
  * S3A jars from Maven Central (on m1), OpenJDK 17 and python3 from Debian:
  *   - spark-kafka-cluster-aws's layout: master m1, workers w1 and w2 of 2 cores / 4g: `--check` on fresh hosts says
  *     exactly what the first run changes; both workers ALIVE in the master's /json with 2 cores / 4096 MB;

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mirrorUrl, release } from '../../src/artifacts/index.js';
-import { buildArtifact, buildWith, recipeFor, recipeKey, serveArtifacts, testArtifactCacheDir, type Recipe } from '../helpers/artifacts/index.js';
-import { kafkaCoordinates, kafkaFiles, kafkaTools, libNames } from '../helpers/artifacts/kafka/recipe.js';
-import { generatePom, jarEntries, parseCoordinate, parseDependencyList, requireMaven } from '../helpers/artifacts/maven.js';
-import { FIXED_MTIME, normaliseEntries, tarHeader, writeTgz, type TarEntry } from '../helpers/artifacts/tgz.js';
+import { buildArtifact, buildWith, recipeFor, recipeKey, serveArtifacts, testArtifactCacheDir, type Recipe } from '../../src/sim/artifacts/index.js';
+import { kafkaCoordinates, kafkaFiles, kafkaTools, libNames } from '../../src/sim/artifacts/kafka/recipe.js';
+import { generatePom, jarEntries, parseCoordinate, parseDependencyList, requireMaven } from '../../src/sim/artifacts/maven.js';
+import { FIXED_MTIME, normaliseEntries, tarHeader, writeTgz, type TarEntry } from '../../src/sim/artifacts/tgz.js';
 
 const work = mkdtempSync(join(tmpdir(), 'orch-artifacts-unit-'));
 const sha512 = (b: Buffer) => createHash('sha512').update(b).digest('hex');

@@ -29,7 +29,7 @@ import {
 import type { HostFacts, PeerHost, RoleContext } from '../../src/role/define.js';
 import type { Plan } from '../../src/ops/types.js';
 import { sh, tmp } from './ops-harness.js';
-import { PYSPARK_SDISTS, SPARK_MAIN_CLASSES, sdistUrl, sparkFiles, sparkRecipe } from '../helpers/artifacts/spark/recipe.js';
+import { PYSPARK_SDISTS, SPARK_MAIN_CLASSES, sdistUrl, sparkFiles, sparkRecipe } from '../../src/sim/artifacts/spark/recipe.js';
 import { named, roleContext, written } from './role-harness.js';
 
 const DEFAULTS = Object.fromEntries(Object.entries(spark.vars).map(([k, s]) => [k, s.default])) as unknown as SparkVars;

@@ -10,7 +10,7 @@
  *                                                              3.8.0 (Confluent 7.8's Kafka) and its dependencies
  *   confluent-7.8.0/ORCH-TEST-FIXTURE.txt                      what this is
  *
- * Built and cached like the registry-built artifacts (test/helpers/artifacts buildWith: keyed by a hash of every
+ * Built and cached like the registry-built artifacts (src/sim/artifacts buildWith: keyed by a hash of every
  * input, Maven's jars fetched once); needs mvn and a JDK (javac, jar) on the controller.
  */
 import { spawn } from 'node:child_process';
@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { confluentRelease } from '../../../roles/schema-registry/render.js';
-import { buildWith, testArtifactCacheDir, type BuiltArtifact } from '../artifacts/index.js';
-import { coordinate, resolveMaven } from '../artifacts/maven.js';
-import type { Recipe } from '../artifacts/recipe.js';
-import type { TarEntry } from '../artifacts/tgz.js';
+import { buildWith, testArtifactCacheDir, type BuiltArtifact } from '../../../src/sim/artifacts/index.js';
+import { coordinate, resolveMaven } from '../../../src/sim/artifacts/maven.js';
+import type { Recipe } from '../../../src/sim/artifacts/recipe.js';
+import type { TarEntry } from '../../../src/sim/artifacts/tgz.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Apache kafka-clients of Confluent Platform 7.8 (Kafka 3.8), and a logger binding for its slf4j */

@@ -22,7 +22,7 @@ import { createServer } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { release, type Release } from '../../../src/artifacts/index.js';
+import { release, type Release } from '../../artifacts/index.js';
 import { flinkRecipe } from './flink/recipe.js';
 import { kafkaRecipe } from './kafka/recipe.js';
 import { sparkRecipe } from './spark/recipe.js';

@@ -21,7 +21,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureCached } from '../../../../src/ops/index.js';
+import { ensureCached } from '../../../ops/index.js';
 import { coordinate, jarEntries, resolveMaven } from '../maven.js';
 import type { Recipe, RecipeContext } from '../recipe.js';
 import type { TarEntry } from '../tgz.js';
@@ -72,7 +72,7 @@ function buildNote(version: string, wordCount: string): string {
   const s = FLINK_SDISTS[version];
   return [
     `Apache Flink ${version} (Scala 2.12) in the layout of flink-${version}-bin-scala_2.12.tgz, assembled by orch's test helper`,
-    "(test/helpers/artifacts/flink) from PyPI's PyFlink source distributions. NOT the Apache release archive:",
+    "(src/sim/artifacts/flink) from PyPI's PyFlink source distributions. NOT the Apache release archive:",
     `lib/, opt/, plugins/, licenses/ and bin/bash-java-utils.jar from ${sdistUrl(s.libraries)} (sha256 ${s.libraries.sha256});`,
     `bin/ scripts and conf/ from ${sdistUrl(s.pyflink)} (sha256 ${s.pyflink.sha256});`,
     `examples/streaming/WordCount.jar is ${wordCount} from Maven Central. All of it is Flink's own.`,

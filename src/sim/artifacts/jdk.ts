@@ -13,7 +13,7 @@ import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { temurinRelease } from '../../../src/artifacts/index.js';
+import { temurinRelease } from '../../artifacts/index.js';
 import { testArtifactCacheDir } from './index.js';
 
 export interface LocalJdk {

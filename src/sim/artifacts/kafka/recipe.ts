@@ -15,13 +15,14 @@
  * Every script's main class is checked to be in libs/ before the archive is written.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from '../../../core/project.js';
 import { coordinate, jarEntries, resolveMaven, type MavenArtifact } from '../maven.js';
 import type { Recipe, RecipeContext } from '../recipe.js';
 import type { TarEntry } from '../tgz.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+/** this folder in the source tree (its scripts are not compiled: dist/ reads them here too) */
+const HERE = join(projectRoot, 'src', 'sim', 'artifacts', 'kafka');
 const SCALA = '2.13';
 /** what the release's libs/ carries for logging (Kafka's own poms leave the slf4j binding out) */
 const LOGGING = ['org.slf4j:slf4j-reload4j:1.7.36', 'ch.qos.reload4j:reload4j:1.2.25'];
@@ -108,7 +109,7 @@ export function libNames(artifacts: Pick<MavenArtifact, 'groupId' | 'artifactId'
 function buildNote(version: string, resolved: MavenArtifact[]): string {
   return [
     `Apache Kafka ${version} (Scala ${SCALA}) in the layout of kafka_${SCALA}-${version}.tgz, assembled by orch's test helper`,
-    '(test/helpers/artifacts) from Maven Central. NOT the Apache release archive: the bin/ scripts and config/ files',
+    '(src/sim/artifacts) from Maven Central. NOT the Apache release archive: the bin/ scripts and config/ files',
     'are orch\'s own; libs/ holds these artifacts:',
     '',
     ...resolved.map((a) => coordinate(a)),

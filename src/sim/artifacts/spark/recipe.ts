@@ -18,14 +18,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ensureCached } from '../../../../src/ops/index.js';
+import { join } from 'node:path';
+import { projectRoot } from '../../../core/project.js';
+import { ensureCached } from '../../../ops/index.js';
 import { jarEntries } from '../maven.js';
 import type { Recipe, RecipeContext } from '../recipe.js';
 import type { TarEntry } from '../tgz.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+/** this folder in the source tree (its scripts are not compiled: dist/ reads them here too) */
+const HERE = join(projectRoot, 'src', 'sim', 'artifacts', 'spark');
 
 /** pyspark sdists on PyPI: path under https://files.pythonhosted.org/packages/ and sha256, as PyPI's JSON API lists them */
 export const PYSPARK_SDISTS: Record<string, { path: string; sha256: string; hadoop: string }> = {
@@ -74,7 +75,7 @@ function buildNote(version: string): string {
   const s = PYSPARK_SDISTS[version];
   return [
     `Apache Spark ${version} (Hadoop ${s.hadoop}) in the layout of spark-${version}-bin-hadoop3.tgz, assembled by orch's test helper`,
-    '(test/helpers/artifacts/spark) from PyPI\'s pyspark source distribution. NOT the Apache release archive:',
+    '(src/sim/artifacts/spark) from PyPI\'s pyspark source distribution. NOT the Apache release archive:',
     `jars/, bin/, python/lib/ and most of sbin/ are Spark's own, from ${sdistUrl(version)}`,
     `(sha256 ${s.sha256}); sbin/start-master.sh, stop-master.sh, start-worker.sh, stop-worker.sh and the`,
     'conf/ templates are orch\'s (the sdist has none).',
