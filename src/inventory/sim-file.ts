@@ -8,6 +8,10 @@
  *     bastion_address: bastion
  *   groups:                    # vars for the hosts of a group only, over `vars`
  *     private: { jump: { host: "{{ bastion_address }}", user: root, private_key_file: "{{ ansible_ssh_private_key_file }}" } }
+ *   artifacts:                 # releases the hosts get from a mirror on the controller (src/sim/artifacts/prepare.ts)
+ *     - { service: kafka, version: 3.9.0 }                  # built from the package registries
+ *     - { service: trino, version: "476", official: true }  # the catalogue's release from its official URL
+ *     - { jdk: 23 }                                         # this machine's Temurin JDK 23+
  *
  * Production inventories stay as the seeds give them; the simulation's differences are in one file, read by
  * `orch sim up`, shown by `orch plan --sim` as the layer `sim overlay`.
@@ -27,7 +31,12 @@ export interface SimFile {
   hostAddressVars: Record<string, string>;
   /** group -> vars for its hosts */
   groupVars: Record<string, Record<string, unknown>>;
+  /** `artifacts:` entries */
+  artifacts: SimArtifactSpec[];
 }
+
+/** an entry of `artifacts:` (mirrors src/sim/artifacts/prepare.ts's, which the inventory layer does not import) */
+export type SimArtifactSpec = { service: string; version: string; official?: boolean; sha512Vars?: string[] } | { jdk: number };
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -42,7 +51,7 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
   const at = (p: Array<string | number>, message: string) => problems.push({ file, line: parsed.lineOf(p), key: p.join('.'), message });
   const top = (data ?? {}) as Record<string, unknown>;
   if (typeof top !== 'object' || Array.isArray(top)) throw new InputError([{ file, line: 1, message: 'expected a mapping with vars and/or addresses' }]);
-  for (const k of Object.keys(top)) if (!['vars', 'addresses', 'host_addresses', 'groups'].includes(k)) at([k], `unknown key '${k}' (sim.yml has vars:, addresses:, host_addresses: and groups:)`);
+  for (const k of Object.keys(top)) if (!['vars', 'addresses', 'host_addresses', 'groups', 'artifacts'].includes(k)) at([k], `unknown key '${k}' (sim.yml has vars:, addresses:, host_addresses:, groups: and artifacts:)`);
   const vars = top.vars ?? {};
   if (typeof vars !== 'object' || vars === null || Array.isArray(vars)) at(['vars'], 'expected a mapping of variable: value');
   else for (const k of Object.keys(vars)) if (!VAR_NAME.test(k)) at(['vars', k], `'${k}' is not a variable name`);
@@ -68,8 +77,29 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
       if (typeof gv !== 'object' || gv === null || Array.isArray(gv)) at(['groups', g], 'expected a mapping of variable: value');
       else for (const k of Object.keys(gv)) if (!VAR_NAME.test(k)) at(['groups', g, k], `'${k}' is not a variable name`);
     }
+  const artifacts: SimArtifactSpec[] = [];
+  const list = top.artifacts ?? [];
+  if (!Array.isArray(list)) at(['artifacts'], 'expected a list, e.g. - { service: kafka, version: 3.9.0 }');
+  else
+    list.forEach((a, i) => {
+      const e = a as Record<string, unknown>;
+      if (typeof e !== 'object' || e === null || Array.isArray(e)) return at(['artifacts', i], 'expected { service, version } (official: true for the official release) or { jdk: N }');
+      if ('jdk' in e) {
+        if (Object.keys(e).length !== 1 || !Number.isInteger(e.jdk) || (e.jdk as number) < 8) return at(['artifacts', i], 'a JDK entry is { jdk: N } alone, N a Java major (8 or newer)');
+        return void artifacts.push({ jdk: e.jdk as number });
+      }
+      for (const k of Object.keys(e)) if (!['service', 'version', 'official', 'sha512_vars'].includes(k)) at(['artifacts', i, k], `unknown key '${k}' (service, version, official, sha512_vars)`);
+      if (typeof e.service !== 'string' || !/^[a-z][a-z0-9-]*$/.test(e.service)) return at(['artifacts', i, 'service'], 'expected a service name, e.g. kafka');
+      if ((typeof e.version !== 'string' && typeof e.version !== 'number') || String(e.version) === '') return at(['artifacts', i, 'version'], 'expected a version, e.g. "3.9.0" (quote numbers such as "476")');
+      if (e.official !== undefined && typeof e.official !== 'boolean') return at(['artifacts', i, 'official'], 'expected true or false');
+      const sv = e.sha512_vars;
+      if (sv !== undefined && (!Array.isArray(sv) || !sv.every((x) => typeof x === 'string' && VAR_NAME.test(x)))) return at(['artifacts', i, 'sha512_vars'], 'expected a list of variable names');
+      if (sv !== undefined && e.official) return at(['artifacts', i, 'sha512_vars'], 'an official release keeps the catalogue\'s checksum: sha512_vars is for built archives');
+      artifacts.push({ service: e.service, version: String(e.version), ...(e.official ? { official: true } : {}), ...(sv ? { sha512Vars: sv as string[] } : {}) });
+    });
   if (problems.length) throw new InputError(problems);
   return {
+    artifacts,
     file,
     vars: vars as Record<string, unknown>,
     addressVars: [...new Set(addresses as string[])],

@@ -14,6 +14,7 @@ import {
   type SimState,
   type SimVariant,
 } from './hosts.js';
+import { prepareSimArtifacts, type SimArtifactSpec } from './artifacts/prepare.js';
 
 export interface SimInventoryHost {
   name: string;
@@ -69,7 +70,7 @@ export async function simUpCommand(opts: {
   hosts: SimInventoryHost[];
   variant?: SimVariant;
   /** the inventory's sim.yml: variables for the overlay, variables given an address of the network */
-  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[]; hostAddressVars: Record<string, string>; groupVars: Record<string, Record<string, unknown>> };
+  simFile?: { file: string; vars: Record<string, unknown>; addressVars: string[]; hostAddressVars: Record<string, string>; groupVars: Record<string, Record<string, unknown>>; artifacts?: SimArtifactSpec[] };
   log?: Log;
 }): Promise<SimState> {
   const log = opts.log ?? console.log;
@@ -79,13 +80,16 @@ export async function simUpCommand(opts: {
     memoryMb: num(h.vars.sim_memory_mb),
     cpus: num(h.vars.sim_cpus),
   }));
+  // the releases the hosts need, as a mirror on this machine's disk (built or downloaded once, then cached)
+  const artifacts = await prepareSimArtifacts(opts.simFile?.artifacts ?? [], join(simStateDir(opts.projectRoot, opts.inventoryName), 'artifacts'), (s) => log(`  ${s}`));
+  if (artifacts.lines.length) log(`artifacts for the hosts (mirror ${artifacts.vars.artifact_mirror}):\n${artifacts.lines.map((l) => `  ${l}`).join('\n')}`);
   log(`bringing up ${hosts.length} simulated hosts for inventory ${opts.inventoryName} ...`);
   const state = await simUp({
     name: opts.inventoryName,
     hosts,
     variant: opts.variant,
     projectRoot: opts.projectRoot,
-    vars: opts.simFile?.vars,
+    vars: { ...artifacts.vars, ...(opts.simFile?.vars ?? {}) },
     addressVars: opts.simFile?.addressVars,
     hostAddressVars: opts.simFile?.hostAddressVars,
     groupVars: opts.simFile?.groupVars,

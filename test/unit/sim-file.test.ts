@@ -41,10 +41,25 @@ describe("an inventory's sim.yml", () => {
   });
 
   it('refuses unknown keys, bad names, a variable in both places, naming line and key', () => {
-    expect(problems('vars: {}\nhosts: {}\n')).toEqual(["2: hosts: unknown key 'hosts' (sim.yml has vars:, addresses:, host_addresses: and groups:)"]);
+    expect(problems('vars: {}\nhosts: {}\n')).toEqual(["2: hosts: unknown key 'hosts' (sim.yml has vars:, addresses:, host_addresses:, groups: and artifacts:)"]);
     expect(problems('vars:\n  "bad name": 1\n')).toEqual(["2: vars.bad name: 'bad name' is not a variable name"]);
     expect(problems('addresses: keepalived_vip\n')).toEqual(['1: addresses: expected a list of variable names, e.g. [keepalived_vip]']);
     expect(problems('vars:\n  keepalived_vip: 1.2.3.4\naddresses:\n  - keepalived_vip\n')).toEqual(["4: addresses.0: 'keepalived_vip' is also under vars: give it one place"]);
+  });
+
+  it('lists the artifacts the hosts get from a mirror on the controller: built, official or the local JDK', () => {
+    const s = loadSimFile(dirWith('artifacts:\n  - { service: kafka, version: 3.9.0, sha512_vars: [kafka_sha512, kafka_connect_sha512] }\n  - { service: trino, version: 476, official: true }\n  - { jdk: 23 }\n'))!;
+    expect(s.artifacts).toEqual([{ service: 'kafka', version: '3.9.0', sha512Vars: ['kafka_sha512', 'kafka_connect_sha512'] }, { service: 'trino', version: '476', official: true }, { jdk: 23 }]);
+    expect(loadSimFile(dirWith('vars: {}\n'))!.artifacts).toEqual([]);
+    expect(problems('artifacts: kafka\n')).toEqual(['1: artifacts: expected a list, e.g. - { service: kafka, version: 3.9.0 }']);
+    expect(problems('artifacts:\n  - { jdk: 23, version: 1 }\n  - { service: Kafka, version: 1 }\n  - { service: kafka }\n  - { service: trino, version: "476", official: "y", mirror: x }\n  - { service: trino, version: "476", official: true, sha512_vars: [a] }\n')).toEqual([
+      '2: artifacts.0: a JDK entry is { jdk: N } alone, N a Java major (8 or newer)',
+      '3: artifacts.1.service: expected a service name, e.g. kafka',
+      '4: artifacts.2.version: expected a version, e.g. "3.9.0" (quote numbers such as "476")',
+      "5: artifacts.3.mirror: unknown key 'mirror' (service, version, official, sha512_vars)",
+      '5: artifacts.3.official: expected true or false',
+      "6: artifacts.4.sha512_vars: an official release keeps the catalogue's checksum: sha512_vars is for built archives",
+    ]);
   });
 
   it("minimal-5vm's: Debian's sources for etcd and Patroni, the VIP from the simulation's network", () => {
