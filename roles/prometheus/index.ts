@@ -7,6 +7,7 @@
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { ops, q } from '../../src/ops/index.js';
+import { sha256 } from '../../src/ops/write.js';
 import {
   LOADED_MARKER,
   PROMETHEUS_CONFIG,
@@ -33,8 +34,6 @@ const EXTRA_SCHEMA = {
   },
 };
 
-/** sh printing the sha256 of what Prometheus should have loaded */
-const filesSha = `cat ${q(PROMETHEUS_CONFIG)} ${q(PROMETHEUS_RULES)} | sha256sum | cut -d' ' -f1`;
 
 export default defineRole({
   name: 'prometheus',
@@ -87,6 +86,8 @@ POST /-/reload; a change of the flags file (retention, port) restarts the servic
     });
     const rules = renderRules({ hostDownFor: vars.prometheus_host_down_for, diskFreePercent: vars.prometheus_disk_free_percent, replicationLagBytes: vars.prometheus_replication_lag_bytes });
     const api = `http://127.0.0.1:${vars.prometheus_port}`;
+    // what was last loaded, by the sha256 of the content orch writes (facts are read before the files change)
+    const want = sha256(Buffer.from(config + rules));
     return [
       ops.packages({ names: ['prometheus'], osFamily: host.facts.osFamily }),
       // rules first: promtool check config reads the rule files the config names
@@ -104,8 +105,8 @@ POST /-/reload; a change of the flags file (retention, port) restarts the servic
       ops.waitForHttp({ url: `${api}/-/ready`, timeoutS: 60 }),
       ops.command({
         name: 'prometheus: load prometheus.yml and orch-rules.yml (POST /-/reload)',
-        run: `s=$(${filesSha}) && curl -fsS -X POST --max-time 30 ${q(`${api}/-/reload`)} && printf '%s\\n' "$s" > ${q(LOADED_MARKER)}`,
-        unless: `[ "$(${filesSha})" = "$(cat ${q(LOADED_MARKER)} 2>/dev/null)" ]`,
+        run: `curl -fsS -X POST --max-time 30 ${q(`${api}/-/reload`)}\nprintf '%s\\n' ${want} > ${q(LOADED_MARKER)}`,
+        unless: `[ "$(cat ${q(LOADED_MARKER)} 2>/dev/null)" = ${want} ]`,
       }),
     ];
   },
