@@ -1,7 +1,7 @@
 /**
  * node-exporter, prometheus, alertmanager on 3 simulated hosts, real Debian packages (Prometheus 2.42,
- * Alertmanager 0.25, node exporter 1.5): Prometheus on m1, Alertmanager on m2, node exporters everywhere. The
- * inventory first holds m1 and m2: both node exporters are UP targets; m3 added to the inventory is a target UP
+ * Alertmanager 0.25, node exporter 1.5, etcd 3.4): Prometheus on m1, Alertmanager and a one-member etcd on m2, node
+ * exporters everywhere. The inventory first holds m1 and m2: both node exporters and etcd are UP targets; m3 added to the inventory is a target UP
  * after the next run, loaded through the API (Prometheus's pid stays); a rerun and --check change nothing; m3's
  * node exporter stopped, HostDown fires into the real Alertmanager (short scrape interval and 'for').
  */
@@ -14,9 +14,11 @@ import { changed, failures, handlers, useRoleTest, waitFor } from '../helpers/ro
 const HOSTS = ['m1', 'm2', 'm3'];
 const t = useRoleTest({
   name: 'monitoring',
-  hosts: HOSTS.map((name) => ({ name, groups: name === 'm1' ? ['prometheus'] : name === 'm2' ? ['alertmanager'] : ['data_plane'] })),
+  hosts: HOSTS.map((name) => ({ name, groups: name === 'm1' ? ['prometheus'] : name === 'm2' ? ['alertmanager', 'etcd'] : ['data_plane'] })),
+  inventoryVars: { etcd_source: 'package' },
   playbook: [
     { name: 'os', hosts: 'all', roles: ['common'] },
+    { name: 'etcd', hosts: 'etcd', roles: ['etcd'] },
     { name: 'exporters', hosts: 'all', roles: ['node-exporter'] },
     { name: 'alertmanager', hosts: 'alertmanager', roles: ['alertmanager'] },
     { name: 'prometheus', hosts: 'prometheus', roles: ['prometheus'] },
@@ -55,7 +57,7 @@ describe('monitoring on simulated hosts', () => {
     expect(failures(first.events)).toEqual([]);
     expect(first.code).toBe(0);
     log(`first run (2 hosts) ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-    const upTwo = ['alertmanager m2 up', 'node m1 up', 'node m2 up', 'prometheus m1 up'];
+    const upTwo = ['alertmanager m2 up', 'etcd m2 up', 'node m1 up', 'node m2 up', 'prometheus m1 up'];
     const two = await waitFor(targets, (v) => JSON.stringify(v) === JSON.stringify(upTwo), 30_000);
     expect(two.value).toEqual(upTwo);
     const pid = await on('m1', 'systemctl show -p MainPID --value prometheus');
