@@ -132,13 +132,15 @@ describe('inventory flink-kafka-4c8g (flink-kafka-4vcpu-8gb.md)', () => {
     for (const g of ['kafka', 'flink_jobmanager', 'flink_taskmanager', 'backend', 'data_provider', 'frontend']) expect(hostsOf(inv, g), g).toEqual(['stream1']);
   });
 
-  it('plans with site.yml; Flink and the application are listed as not yet automated', async () => {
+  it('plans with site.yml: its KRaft broker in the streaming phase; Flink and the application listed as not yet automated', async () => {
     const p = await plan('flink-kafka-4c8g');
     expect(phaseHosts(p, 'os-preparation')).toEqual(['stream1']);
-    expect(notAutomated(p)).toEqual(Object.fromEntries(['kafka', 'flink_jobmanager', 'flink_taskmanager', 'backend', 'data_provider', 'frontend'].map((g) => [g, ['stream1']])));
-    expect(capacityOf(p, 'stream1')).toMatchObject({ hostMemoryMb: 8192, hostCpus: 4, memoryMb: 0 });
+    expect(phaseHosts(p, 'streaming')).toEqual(['stream1']);
+    expect(notAutomated(p)).toEqual(Object.fromEntries(['flink_jobmanager', 'flink_taskmanager', 'backend', 'data_provider', 'frontend'].map((g) => [g, ['stream1']])));
+    expect(capacityOf(p, 'stream1')).toMatchObject({ hostMemoryMb: 8192, hostCpus: 4 });
+    expect(capacityOf(p, 'stream1')!.byRole.map((r) => r.role)).toEqual(['kafka-kraft']);
     const text = renderPlan(p);
-    expect(text).toMatch(/not yet automated .*: 6 service group\(s\)/);
+    expect(text).toMatch(/not yet automated .*: 5 service group\(s\)/);
     expect(text).toMatch(/^ {2}backend +stream1$/m);
   });
 
@@ -377,6 +379,8 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(phaseHosts(p, 'data-layer')).toEqual(names('pg', 3));
     expect(phaseHosts(p, 'iam-redis')).toEqual(names('redis', 3));
     expect(phaseHosts(p, 'iam-redis-sentinel')).toEqual(names('redis', 3));
+    expect(phaseHosts(p, 'streaming')).toEqual(names('kafka', 5));
+    expect(quorumOf(p, 'kafka_controllers')).toMatchObject({ members: names('kafka', 3), tolerates: 1 });
     // the phases of services this document does not place are skipped, and said so
     expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual([
       'phase 4 (coordination-zookeeper): host pattern "zookeeper" matches no host of the inventory',
@@ -397,7 +401,8 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     const http = (varsOf(p, 'lb01', 'haproxy').haproxy_frontends as Array<{ name: string; backends: Array<{ name: string; group: string; port: number }> }>).find((f) => f.name === 'http')!;
     expect(http.backends.find((b) => b.name === 'airflow')).toMatchObject({ group: 'airflow_webserver', port: 8080 });
     expect(http.backends.find((b) => b.name === 'trino')).toMatchObject({ group: 'trino_coordinator' });
-    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['kafka', 'clickhouse', 'clickhouse_keeper', 'spark_master', 'trino', 'airflow_scheduler', 'superset']));
+    expect(Object.keys(notAutomated(p))).not.toContain('kafka');
+    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master', 'trino', 'airflow_scheduler', 'superset']));
   });
 
   it('validates the streaming tier against the landed roles: 5 brokers, 3 KRaft controllers, Schema Registry on its 3 VMs', async () => {

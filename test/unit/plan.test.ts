@@ -42,21 +42,27 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'iam-redis', 'iam-redis-sentinel']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'iam-redis', 'iam-redis-sentinel']);
     const placed = (i: number) => plan.phases[i].hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed(2)).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
     expect(placed(3)).toEqual([]); // no ZooKeeper in this seed
     expect(placed(4)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['haproxy', 'keepalived']]));
     expect(placed(5)).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
     expect(placed(6)).toEqual([]); // no plain PostgreSQL server
+    // Phase 4: Kafka brokers 1-3 (KRaft) on VM1-VM3
+    expect(placed(7)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['kafka-kraft']]));
+    const kafka = plan.phases[7].hosts.map((h) => ({ ...plan.hostVars.get(h.name)!, ...h.roles[0].vars }));
+    expect(kafka.map((v) => [v.node_id, v.kafka_version, v.kafka_process_roles, v.kafka_heap, v.kafka_default_replication_factor, v.kafka_min_insync_replicas])).toEqual(
+      [1, 2, 3].map((id) => [id, '3.9.0', 'broker,controller', '16g', 3, 2]),
+    );
     // the seed: Redis master VM3, replica VM2; Sentinels on VM1-VM3
-    expect(placed(7)).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
-    expect(placed(8)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
+    expect(placed(8)).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
+    expect(placed(9)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
     expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     const vm1 = plan.phases[0].hosts[0].roles[0];
     expect(vm1.name).toBe('common');
     expect(vm1.vars.common_sysctl).toMatchObject({ 'vm.max_map_count': 262144, 'net.ipv4.ip_local_port_range': '10000 65535' });
-    expect(vm1.vars.common_data_dirs).toEqual(['/data', '/data/postgresql', '/data/kafka', '/data/etcd']);
+    expect(vm1.vars.common_data_dirs).toEqual(['/data', '/data/postgresql', '/data/etcd']);
     expect(plan.phases[0].hosts[4].roles[0].vars.common_data_dirs).toContain('/data/spark');
     expect(plan.connections.get('vm4')).toMatchObject({ address: '10.20.0.21', port: 22, user: 'root' });
   });
@@ -73,6 +79,7 @@ describe('plan: minimal-5vm', () => {
       ['load-balancer', []],
       ['data-layer', []],
       ['databases', []],
+      ['streaming', []],
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
     ]);
