@@ -44,3 +44,7 @@ export type { WaitForHttpOptions, WaitForPortOptions } from './wait.js';
 export type { Mode, Ownership } from './stat.js';
 export * from './types.js';
 export { q, argv, octal } from './quote.js';
+export { parseLock, lockDigest, parseFreeze, lockDrift, normaliseName, venvCreateCommand, pipInstallCommand, pipFreezeCommand } from './python-lock.js';
+export type { LockedPackage, LockDrift, VenvPaths } from './python-lock.js';
+export { ensureWheelhouse } from './wheelhouse.js';
+export type { Wheelhouse, WheelhouseOptions } from './wheelhouse.js';
