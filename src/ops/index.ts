@@ -16,9 +16,10 @@ import { group, user } from './users.js';
 import { instances } from './instances.js';
 import { healthCheck } from './health.js';
 import { prune } from './prune.js';
+import { pythonVenv } from './python-venv.js';
 import { waitForHttp, waitForPort } from './wait.js';
 
-export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune };
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune, pythonVenv };
 
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
@@ -48,3 +49,4 @@ export { parseLock, lockDigest, parseFreeze, lockDrift, normaliseName, venvCreat
 export type { LockedPackage, LockDrift, VenvPaths } from './python-lock.js';
 export { ensureWheelhouse } from './wheelhouse.js';
 export type { Wheelhouse, WheelhouseOptions } from './wheelhouse.js';
+export type { PythonVenvOptions } from './python-venv.js';
