@@ -138,7 +138,7 @@ describe('inventory flink-kafka-4c8g (flink-kafka-4vcpu-8gb.md)', () => {
     expect(phaseHosts(p, 'streaming')).toEqual(['stream1']);
     expect(notAutomated(p)).toEqual(Object.fromEntries(['flink_jobmanager', 'flink_taskmanager', 'backend', 'data_provider', 'frontend'].map((g) => [g, ['stream1']])));
     expect(capacityOf(p, 'stream1')).toMatchObject({ hostMemoryMb: 8192, hostCpus: 4 });
-    expect(capacityOf(p, 'stream1')!.byRole.map((r) => r.role)).toEqual(['kafka-kraft']);
+    expect(capacityOf(p, 'stream1')!.byRole.map((r) => r.role)).toEqual(['kafka-kraft', 'node-exporter']);
     const text = renderPlan(p);
     expect(text).toMatch(/not yet automated .*: 5 service group\(s\)/);
     expect(text).toMatch(/^ {2}backend +stream1$/m);
@@ -389,7 +389,8 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     expect(quorumOf(p, 'etcd')).toMatchObject({ members: names('etcd', 3), tolerates: 1 });
     expect(quorumOf(p, 'redis_sentinel')).toMatchObject({ members: names('redis', 3), tolerates: 1 });
-    expect(capacityOf(p, 'pg01')).toMatchObject({ memoryMb: 16.5 * 1024, hostMemoryMb: 64 * 1024, overMemory: false, overCpu: false });
+    expect(capacityOf(p, 'pg01')).toMatchObject({ memoryMb: 16.5 * 1024 + 64, // Patroni + PostgreSQL, node-exporter
+      hostMemoryMb: 64 * 1024, overMemory: false, overCpu: false });
     expect(p.capacity!.filter((c) => c.overMemory || c.overCpu)).toEqual([]);
     // Patroni: synchronous replication, one synchronous standby, max_connections 500, etcd01-03 as DCS
     expect(varsOf(p, 'pg02', 'patroni')).toMatchObject({ patroni_synchronous_mode: true, patroni_synchronous_node_count: 1, patroni_version: '3.3.2', patroni_postgresql_version: '16', patroni_etcd_group: 'etcd' });

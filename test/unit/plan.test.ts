@@ -42,7 +42,7 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'iam-redis', 'iam-redis-sentinel']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'iam-redis', 'iam-redis-sentinel', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
     const placed = (i: number) => plan.phases[i].hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed(2)).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
     expect(placed(3)).toEqual([]); // no ZooKeeper in this seed
@@ -58,6 +58,11 @@ describe('plan: minimal-5vm', () => {
     // the seed: Redis master VM3, replica VM2; Sentinels on VM1-VM3
     expect(placed(8)).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
     expect(placed(9)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
+    // Phase 10: node exporters everywhere, Alertmanager on VM3 (9095: Kafka's controller has 9093), Prometheus on VM1
+    expect(placed(10)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5'].map((h) => [h, ['node-exporter']]));
+    expect(placed(11)).toEqual([['vm3', ['alertmanager']]]);
+    expect(plan.phases[11].hosts[0].roles[0].vars.alertmanager_port).toBe(9095);
+    expect(placed(12)).toEqual([['vm1', ['prometheus']]]);
     expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     const vm1 = plan.phases[0].hosts[0].roles[0];
     expect(vm1.name).toBe('common');
@@ -82,6 +87,9 @@ describe('plan: minimal-5vm', () => {
       ['streaming', []],
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
+      ['monitoring-exporters', ['vm4', 'vm5']],
+      ['monitoring-alertmanager', []],
+      ['monitoring-prometheus', []],
     ]);
     const p2 = await buildPlan({ inventory: inv, playbook: pb, registry: reg, phase: 'os-preparation', skipTags: ['common'] });
     expect(p2.phases[0].hosts[0].roles).toEqual([]);
