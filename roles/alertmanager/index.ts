@@ -6,8 +6,7 @@
  */
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
-import { ops, q } from '../../src/ops/index.js';
-import { sha256 } from '../../src/ops/write.js';
+import { ops } from '../../src/ops/index.js';
 import {
   ALERTMANAGER_CONFIG,
   ALERTMANAGER_DEFAULTS,
@@ -76,8 +75,6 @@ peering with the others; one host: clustering off.`,
       repeatInterval: vars.alertmanager_repeat_interval,
     });
     const api = `http://127.0.0.1:${vars.alertmanager_port}`;
-    // what was last loaded, by the sha256 of the content orch writes (facts are read before the file changes)
-    const want = sha256(Buffer.from(config));
     return [
       ops.packages({ names: ['prometheus-alertmanager'], osFamily: host.facts.osFamily }),
       ops.file({ path: ALERTMANAGER_CONFIG, content: config, owner: 'root', group: 'root', mode: 0o644, validate: 'amtool check-config %s' }),
@@ -91,11 +88,7 @@ peering with the others; one host: clustering off.`,
       }),
       ops.service({ name: ALERTMANAGER_SERVICE, enabled: true, state: 'started' }),
       ops.waitForHttp({ url: `${api}/-/ready`, timeoutS: 60 }),
-      ops.command({
-        name: 'alertmanager: load alertmanager.yml (POST /-/reload)',
-        run: `curl -fsS -X POST --max-time 30 ${q(`${api}/-/reload`)}\nprintf '%s\\n' ${want} > ${q(AM_LOADED_MARKER)}`,
-        unless: `[ "$(cat ${q(AM_LOADED_MARKER)} 2>/dev/null)" = ${want} ]`,
-      }),
+      ops.reloadThroughApi({ name: 'alertmanager: load alertmanager.yml (POST /-/reload)', url: `${api}/-/reload`, content: config, marker: AM_LOADED_MARKER }),
     ];
   },
 });

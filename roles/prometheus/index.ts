@@ -6,8 +6,7 @@
  */
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
-import { ops, q } from '../../src/ops/index.js';
-import { sha256 } from '../../src/ops/write.js';
+import { ops } from '../../src/ops/index.js';
 import {
   LOADED_MARKER,
   PROMETHEUS_CONFIG,
@@ -86,8 +85,6 @@ POST /-/reload; a change of the flags file (retention, port) restarts the servic
     });
     const rules = renderRules({ hostDownFor: vars.prometheus_host_down_for, diskFreePercent: vars.prometheus_disk_free_percent, replicationLagBytes: vars.prometheus_replication_lag_bytes });
     const api = `http://127.0.0.1:${vars.prometheus_port}`;
-    // what was last loaded, by the sha256 of the content orch writes (facts are read before the files change)
-    const want = sha256(Buffer.from(config + rules));
     return [
       ops.packages({ names: ['prometheus'], osFamily: host.facts.osFamily }),
       // rules first: promtool check config reads the rule files the config names
@@ -103,11 +100,7 @@ POST /-/reload; a change of the flags file (retention, port) restarts the servic
       }),
       ops.service({ name: PROMETHEUS_SERVICE, enabled: true, state: 'started' }),
       ops.waitForHttp({ url: `${api}/-/ready`, timeoutS: 60 }),
-      ops.command({
-        name: 'prometheus: load prometheus.yml and orch-rules.yml (POST /-/reload)',
-        run: `curl -fsS -X POST --max-time 30 ${q(`${api}/-/reload`)}\nprintf '%s\\n' ${want} > ${q(LOADED_MARKER)}`,
-        unless: `[ "$(cat ${q(LOADED_MARKER)} 2>/dev/null)" = ${want} ]`,
-      }),
+      ops.reloadThroughApi({ name: 'prometheus: load prometheus.yml and orch-rules.yml (POST /-/reload)', url: `${api}/-/reload`, content: config + rules, marker: LOADED_MARKER }),
     ];
   },
 });

@@ -17,9 +17,10 @@ import { instances } from './instances.js';
 import { healthCheck } from './health.js';
 import { prune } from './prune.js';
 import { pythonVenv } from './python-venv.js';
+import { reloadThroughApi } from './reload.js';
 import { waitForHttp, waitForPort } from './wait.js';
 
-export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune, pythonVenv };
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune, pythonVenv, reloadThroughApi };
 
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
@@ -50,3 +51,4 @@ export type { LockedPackage, LockDrift, VenvPaths } from './python-lock.js';
 export { ensureWheelhouse } from './wheelhouse.js';
 export type { Wheelhouse, WheelhouseOptions } from './wheelhouse.js';
 export type { PythonVenvOptions } from './python-venv.js';
+export type { ReloadThroughApiOptions } from './reload.js';
