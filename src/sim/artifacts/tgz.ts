@@ -4,9 +4,9 @@
  * headers, gzip without a timestamp or file name (Node's zlib). No GNU tar needed on the controller.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -140,4 +140,16 @@ export async function writeTgz(dest: string, entries: TarEntry[]): Promise<strin
     throw e;
   }
   return h.digest('hex');
+}
+
+/** every regular file under `root` as a tar entry under `prefix`, keeping its executable bit; `skip` filters by name */
+export function filesUnder(root: string, prefix: string, skip: (name: string) => boolean = () => false): TarEntry[] {
+  const out: TarEntry[] = [];
+  for (const e of readdirSync(root, { withFileTypes: true })) {
+    if (skip(e.name)) continue;
+    const p = join(root, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p, `${prefix}/${e.name}`, skip));
+    else if (e.isFile()) out.push({ path: `${prefix}/${e.name}`, type: 'file', mode: statSync(p).mode & 0o111 ? 0o755 : 0o644, source: p });
+  }
+  return out;
 }

@@ -18,13 +18,13 @@
  * test-artifact cache. The build fails if a class the scripts start is missing from lib/ or bin/.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureCached } from '../../../ops/index.js';
 import { coordinate, jarEntries, resolveMaven } from '../maven.js';
 import type { Recipe, RecipeContext } from '../recipe.js';
-import type { TarEntry } from '../tgz.js';
+import { filesUnder, type TarEntry } from '../tgz.js';
 
 interface Sdist {
   /** path under https://files.pythonhosted.org/packages/ */
@@ -56,17 +56,6 @@ export const wordCountCoordinate = (version: string) => `org.apache.flink:flink-
 const PYPI = 'https://files.pythonhosted.org/packages/';
 export const sdistUrl = (s: Sdist) => PYPI + s.path;
 
-/** every regular file under `root` as a tar entry under `prefix`, keeping its executable bit; `skip` filters by name */
-function filesUnder(root: string, prefix: string, skip: (name: string) => boolean = () => false): TarEntry[] {
-  const out: TarEntry[] = [];
-  for (const e of readdirSync(root, { withFileTypes: true })) {
-    if (skip(e.name)) continue;
-    const p = join(root, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p, `${prefix}/${e.name}`, skip));
-    else if (e.isFile()) out.push({ path: `${prefix}/${e.name}`, type: 'file', mode: statSync(p).mode & 0o111 ? 0o755 : 0o644, source: p });
-  }
-  return out;
-}
 
 function buildNote(version: string, wordCount: string): string {
   const s = FLINK_SDISTS[version];

@@ -23,7 +23,7 @@ import { projectRoot } from '../../../core/project.js';
 import { ensureCached } from '../../../ops/index.js';
 import { jarEntries } from '../maven.js';
 import type { Recipe, RecipeContext } from '../recipe.js';
-import type { TarEntry } from '../tgz.js';
+import { filesUnder, type TarEntry } from '../tgz.js';
 
 /** this folder in the source tree (its scripts are not compiled: dist/ reads them here too) */
 const HERE = join(projectRoot, 'src', 'sim', 'artifacts', 'spark');
@@ -59,17 +59,6 @@ export function sparkFiles(): Array<{ path: string; content: string; mode: numbe
   return out;
 }
 
-/** every regular file under `root` as a tar entry under `prefix`, keeping its executable bit; `skip` filters by name */
-function filesUnder(root: string, prefix: string, skip: (name: string) => boolean = () => false): TarEntry[] {
-  const out: TarEntry[] = [];
-  for (const e of readdirSync(root, { withFileTypes: true })) {
-    if (skip(e.name)) continue;
-    const p = join(root, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p, `${prefix}/${e.name}`, skip));
-    else if (e.isFile()) out.push({ path: `${prefix}/${e.name}`, type: 'file', mode: statSync(p).mode & 0o111 ? 0o755 : 0o644, source: p });
-  }
-  return out;
-}
 
 function buildNote(version: string): string {
   const s = PYSPARK_SDISTS[version];
