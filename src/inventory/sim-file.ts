@@ -35,7 +35,8 @@ export interface SimFile {
   artifacts: SimArtifactSpec[];
 }
 
-/** an entry of `artifacts:` (mirrors src/sim/artifacts/prepare.ts's, which the inventory layer does not import) */
+/** an entry of `artifacts:` (src/sim/artifacts/prepare.ts lays them out); sha512Vars: the variables given a built
+ * archive's sha512 (default `<service>_sha512`; Kafka Connect runs Kafka's archive) */
 export type SimArtifactSpec = { service: string; version: string; official?: boolean; sha512Vars?: string[] } | { jdk: number };
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -18,12 +18,12 @@ import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { officialUrl, release } from '../../artifacts/index.js';
+import type { SimArtifactSpec } from '../../inventory/sim-file.js';
 import { ensureCached } from '../../ops/artifact-cache.js';
 import { buildArtifact } from './index.js';
 import { localTemurinArchive } from './jdk.js';
 
-/** sha512Vars: the variables given a built archive's sha512 (default `<service>_sha512`; Kafka Connect runs Kafka's archive) */
-export type SimArtifactSpec = { service: string; version: string; official?: boolean; sha512Vars?: string[] } | { jdk: number };
+export type { SimArtifactSpec };
 
 export interface PreparedArtifacts {
   /** the overlay variables (artifact_mirror, <service>_sha512, java_archive_*) */
