@@ -9,6 +9,7 @@ import { ops, serviceLimits } from '../../src/ops/index.js';
 import type { Operation } from '../../src/ops/types.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
+import { serviceDatabasePassword } from '../../src/role/database-password.js';
 import {
   BUILD_TIME_OPTIONS,
   CACHE_FILE,
@@ -84,7 +85,8 @@ export default defineRole({
     keycloak_heap: v.str({ default: '3g', pattern: HEAP_PATTERN, doc: 'JAVA_OPTS_KC_HEAP -Xms/-Xmx (the seeds: 4 GB per Keycloak)' }),
     keycloak_db_url: v.str({ default: 'jdbc:postgresql://pg-vip:5432/keycloak', pattern: '^jdbc:postgresql://', doc: "db-url: the seeds' keycloak database on the PostgreSQL cluster (its VIP)" }),
     keycloak_db_username: v.str({ default: 'keycloak', doc: 'db-username' }),
-    keycloak_db_password: v.str({ default: '', secret: true, doc: 'database password (secret): KC_DB_PASSWORD in /etc/keycloak/secrets.env' }),
+    keycloak_db_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: "database password (secret): KC_DB_PASSWORD in /etc/keycloak/secrets.env; empty: the one generated for the owner on keycloak_database_group's cluster (cluster value db_password_<keycloak_db_username>)" }),
+    keycloak_database_group: v.str({ default: 'patroni', emptyAllowed: true, doc: 'inventory group of the PostgreSQL cluster holding the database, whose generated owner password the role reads when keycloak_db_password is empty; empty: none' }),
     keycloak_hostname: v.str({ default: '', emptyAllowed: true, doc: 'hostname (Keycloak 26 hostname v2: a URL such as https://lb.datalyptica.local or a host name); empty: hostname-strict=false' }),
     keycloak_proxy_headers: v.oneOf(['xforwarded', 'forwarded', 'none'] as const, { default: 'xforwarded', doc: "proxy-headers: which headers of the reverse proxy to trust (HAProxy: xforwarded); none: not behind a proxy" }),
     keycloak_http_relative_path: v.str({ default: '/', pattern: '^/', doc: 'http-relative-path (a build option)' }),
@@ -95,7 +97,7 @@ export default defineRole({
     keycloak_runtime_options: v.map<OptionValue>({ type: ['string', 'number', 'boolean'] }, { default: {}, doc: 'more keycloak.conf options (runtime: no build), e.g. db-pool-max-size' }),
     keycloak_log_level: v.str({ default: 'info', pattern: '^[A-Za-z0-9.:,_-]+$', doc: 'log-level (runtime)' }),
     keycloak_bootstrap_admin_username: v.str({ default: 'admin', doc: 'the temporary admin Keycloak creates on the first start (KC_BOOTSTRAP_ADMIN_USERNAME)' }),
-    keycloak_bootstrap_admin_password: v.str({ default: '', secret: true, doc: 'its password (secret; KC_BOOTSTRAP_ADMIN_PASSWORD), used once' }),
+    keycloak_bootstrap_admin_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: "its password (secret; KC_BOOTSTRAP_ADMIN_PASSWORD), used once; empty: generated once (cluster value keycloak_bootstrap_admin_password, readable by root in the engine's copy on each member, /var/lib/orch/values/)" }),
     keycloak_realm_import_files: v.list<string>({ type: 'string', pattern: '\\.json$' }, { default: [], doc: 'realm JSON files on the controller, imported once by the first host (--import-realm skips existing realms)' }),
     keycloak_java_home: v.str({ default: '', pattern: '^(|/.*)$', emptyAllowed: true, doc: "JAVA_HOME of the server; empty: the java role's java_home" }),
     keycloak_health_timeout: v.int({ default: 300, minimum: 10, doc: 'seconds a node may take to become ready after a (re)start' }),
@@ -115,6 +117,9 @@ export default defineRole({
       } catch (e) {
         out.push((e as Error).message);
       }
+    }
+    if (vars.keycloak_db_password === '' && !(vars.keycloak_database_group && group(vars.keycloak_database_group).length)) {
+      out.push(`keycloak_db_password is empty and keycloak_database_group ${JSON.stringify(vars.keycloak_database_group)} names no group of the inventory: give the password (from a secrets file) or the PostgreSQL cluster's group`);
     }
     const ports = [vars.keycloak_http_port, vars.keycloak_management_port, vars.keycloak_cluster_port, vars.keycloak_cluster_port + 50000];
     if (new Set(ports).size !== ports.length) out.push(`keycloak_http_port, keycloak_management_port and keycloak_cluster_port (and it + 50000) must differ: ${ports.join(', ')}`);
@@ -150,8 +155,13 @@ export default defineRole({
     },
   }),
 
-  operations: ({ vars, host, group, exported }) => {
-    const kv = vars as unknown as KeycloakVars;
+  clusterValues: ({ vars }) => [
+    ...dbPassword(vars).declare,
+    { name: 'keycloak_bootstrap_admin_password', doc: 'password of the bootstrap admin (used once, on the first start)', group: vars.keycloak_group, secret: true, override: 'keycloak_bootstrap_admin_password' },
+  ],
+
+  operations: ({ vars, host, group, exported, cluster }) => {
+    const kv = { ...vars, keycloak_db_password: dbPassword(vars).value(cluster), keycloak_bootstrap_admin_password: cluster('keycloak_bootstrap_admin_password') } as unknown as KeycloakVars;
     const rel = keycloakRelease(vars.keycloak_version, vars.keycloak_sha512);
     if (!rel) throw new Error(`keycloak_version ${vars.keycloak_version} is not in the artifact catalogue: set keycloak_sha512`);
     const src = artifactSource(rel, { mirror: vars.artifact_mirror || undefined, sha512: vars.keycloak_sha512 || undefined });
@@ -208,3 +218,6 @@ export function keycloakRelease(version: string, sha512: string): Release | unde
     return { service: 'keycloak', version, base: 'https://repo1.maven.org/maven2/', path: `org/keycloak/keycloak-quarkus-dist/${version}/${fileName}`, fileName, topDir: `keycloak-${version}`, sha512: sha512.toLowerCase(), checksumSource: 'the inventory (keycloak_sha512)' };
   }
 }
+
+const dbPassword = (vars: { keycloak_db_password: string; keycloak_db_username: string; keycloak_database_group: string }) =>
+  serviceDatabasePassword({ password: vars.keycloak_db_password, owner: vars.keycloak_db_username, group: vars.keycloak_database_group });

@@ -8,6 +8,7 @@ import { ops, serviceLimits } from '../../src/ops/index.js';
 import { pickJavaHome } from '../java/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
+import { serviceDatabasePassword } from '../../src/role/database-password.js';
 import {
   CONFIG_FILE,
   ETC,
@@ -77,7 +78,8 @@ export default defineRole({
     nessie_version_store_type: v.oneOf(['JDBC2', 'JDBC'] as const, { default: 'JDBC2', doc: "nessie.version.store.type: JDBC2 (current); JDBC (the seed's, deprecated since 0.9x) for an existing repository" }),
     nessie_jdbc_url: v.str({ default: 'jdbc:postgresql://pg-vip:5432/nessie', pattern: '^jdbc:postgresql://', doc: "the version store's database (the seed: jdbc:postgresql://pg-vip:5432/nessie)" }),
     nessie_jdbc_username: v.str({ default: 'nessie', doc: 'database user (owner of the nessie database)' }),
-    nessie_jdbc_password: v.str({ default: '', secret: true, doc: 'database password (secret): only in /etc/nessie/secrets.env' }),
+    nessie_jdbc_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: "database password (secret): only in /etc/nessie/secrets.env; empty: the one generated for the owner on nessie_database_group's cluster (cluster value db_password_<nessie_jdbc_username>)" }),
+    nessie_database_group: v.str({ default: 'patroni', emptyAllowed: true, doc: 'inventory group of the PostgreSQL cluster holding the database, whose generated owner password the role reads when nessie_jdbc_password is empty; empty: none' }),
     nessie_jdbc_max_pool_size: v.int({ default: 20, minimum: 1, maximum: 1000, doc: 'quarkus.datasource.postgresql.jdbc.max-size: connections per node (3 nodes x this must fit max_connections)' }),
     nessie_default_branch: v.str({ default: 'main', pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$', doc: 'nessie.server.default-branch' }),
     nessie_default_warehouse: v.str({ default: 'warehouse', pattern: '^[A-Za-z0-9_-]+$', doc: 'nessie.catalog.default-warehouse (one of nessie_warehouses)' }),
@@ -105,6 +107,9 @@ export default defineRole({
       out.push(`nessie_default_warehouse ${vars.nessie_default_warehouse} is not one of nessie_warehouses (${warehouses.join(', ')})`);
     }
     if ((vars.nessie_s3_access_key_id === '') !== (vars.nessie_s3_secret_access_key === '')) out.push('nessie_s3_access_key_id and nessie_s3_secret_access_key go together: give both or neither');
+    if (vars.nessie_jdbc_password === '' && !(vars.nessie_database_group && group(vars.nessie_database_group).length)) {
+      out.push(`nessie_jdbc_password is empty and nessie_database_group ${JSON.stringify(vars.nessie_database_group)} names no group of the inventory: give the password (from a secrets file) or the PostgreSQL cluster's group`);
+    }
     if (vars.nessie_port === vars.nessie_management_port) out.push(`nessie_port and nessie_management_port are both ${vars.nessie_port}`);
     const fixed = roleKeys(nv);
     for (const k of Object.keys(vars.nessie_extra_properties)) if (fixed.has(k)) out.push(`nessie_extra_properties.${k}: set by the role from its own variables`);
@@ -124,6 +129,8 @@ export default defineRole({
     }
     return out;
   },
+
+  clusterValues: ({ vars }) => dbPassword(vars).declare,
 
   declares: ({ vars }) => ({
     ports: [
@@ -146,8 +153,8 @@ export default defineRole({
     },
   }),
 
-  operations: ({ vars, host, exported }) => {
-    const nv = vars as unknown as NessieVars;
+  operations: ({ vars, host, exported, cluster }) => {
+    const nv = { ...vars, nessie_jdbc_password: dbPassword(vars).value(cluster) } as unknown as NessieVars;
     const rel = nessieReleaseOf(vars.nessie_version, vars.nessie_sha512);
     if (!rel) throw new Error(`nessie_version ${vars.nessie_version} is not in the artifact catalogue: set nessie_sha512`);
     const src = artifactSource(rel, { mirror: vars.artifact_mirror || undefined, sha512: vars.nessie_sha512 || undefined });
@@ -176,6 +183,9 @@ export default defineRole({
     ];
   },
 });
+
+const dbPassword = (vars: { nessie_jdbc_password: string; nessie_jdbc_username: string; nessie_database_group: string }) =>
+  serviceDatabasePassword({ password: vars.nessie_jdbc_password, owner: vars.nessie_jdbc_username, group: vars.nessie_database_group });
 
 /** The release of a version: the catalogue's, or (for one it lacks, e.g. the seeds' 0.98.2) Maven Central's layout with the inventory's sha512. */
 export function nessieReleaseOf(version: string, sha512: string): Release | undefined {

@@ -18,6 +18,7 @@
  */
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
+import { databasePasswordName, databasePasswordValue } from '../../src/role/database-password.js';
 import { ops, q } from '../../src/ops/index.js';
 import type { Operation } from '../../src/ops/types.js';
 import { databasesOp, memorySettings, pgdgAptSource, pgdgCodename, pgdgYumSetup, pgLayout, type DatabaseSpec, type HbaRule, type PgValue } from '../postgresql/render.js';
@@ -105,7 +106,7 @@ export default defineRole({
       { type: 'object', required: ['name', 'owner'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[a-z_][a-z0-9_]*$' }, owner: { type: 'string', pattern: '^[a-z_][a-z0-9_]*$' } } },
       { default: SEED_DATABASES, doc: 'databases and owners, created once on the leader (the seeds: datalyptica, nessie, keycloak, airflow, superset, grafana, mlflow)' },
     ),
-    patroni_passwords: v.map<string>({ type: 'string' }, { default: {}, secret: true, doc: 'passwords of the database owners (owner -> password), stored as SCRAM-SHA-256; an owner without one has none' }),
+    patroni_passwords: v.map<string>({ type: 'string' }, { default: {}, secret: true, doc: "passwords of the database owners (owner -> password), stored as SCRAM-SHA-256; an owner without one gets a generated one, kept as cluster value db_password_<owner> and read by the services connecting as it (src/role/database-password.ts)" }),
     patroni_hba: v.list<HbaRule>(hbaRuleSchema, { default: [], doc: 'more pg_hba rules (after the local ones and the cluster\'s)' }),
     patroni_hba_inventory_hosts: v.bool({ default: true, doc: "let every host of the inventory in (SCRAM-SHA-256): the platform's services reach the databases" }),
   },
@@ -132,6 +133,7 @@ export default defineRole({
   clusterValues: ({ vars }) => [
     { name: 'patroni_superuser_password', doc: "PostgreSQL superuser's password", group: vars.patroni_group, secret: true, override: 'patroni_superuser_password' },
     { name: 'patroni_replication_password', doc: "replication user's password", group: vars.patroni_group, secret: true, override: 'patroni_replication_password' },
+    ...generatedOwners(vars).map((owner) => databasePasswordValue(owner, vars.patroni_group)),
   ],
   rollout: ({ vars }) => ({
     services: [RESTART_HANDLER],
@@ -260,10 +262,15 @@ export default defineRole({
         socketDir: L.socketDir,
         port: vars.patroni_port,
         databases: vars.patroni_databases,
-        passwords: vars.patroni_passwords,
+        passwords: { ...vars.patroni_passwords, ...Object.fromEntries(generatedOwners(vars).map((o) => [o, cluster(databasePasswordName(o))])) },
         guard: { check: leaderCommand(vars.patroni_restapi_port), description: 'the leader', wait: leaderWait(vars.patroni_restapi_port, 300) },
       }),
     );
     return list;
   },
 });
+
+/** Owners of the databases the inventory gives no password: theirs is generated once (a cluster value, see src/role/database-password.ts). */
+function generatedOwners(vars: { patroni_databases: DatabaseSpec[]; patroni_passwords: Record<string, string> }): string[] {
+  return [...new Set(vars.patroni_databases.map((d) => d.owner))].filter((o) => !vars.patroni_passwords[o]);
+}

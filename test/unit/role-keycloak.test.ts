@@ -249,3 +249,25 @@ describe('keycloak: validate, declarations, rollout, operations', () => {
     expect(art.reason).toMatch(/^download keycloak-quarkus-dist-26\.0\.7\.zip \(sha512 65f779885aa4\.\.\) and unpack/);
   });
 });
+
+describe('keycloak: passwords generated once', () => {
+  const withPatroni = MINIMAL.map((p) => (p.groups.includes('control_plane') ? { ...p, groups: [...p.groups, 'patroni'] } : p));
+  const on = (vars: Record<string, unknown>, peers = withPatroni) =>
+    roleContext(keycloak, { peers, host: 'vm1', vars, exported: { java: { java_home: JAVA } }, cluster: { db_password_keycloak: 'Generated-db-3', keycloak_bootstrap_admin_password: 'Generated-admin-4' } });
+  it('empty passwords: the database one from the PostgreSQL cluster (db_password_keycloak), the bootstrap admin one of the members', () => {
+    const c = on({ keycloak_db_password: '', keycloak_bootstrap_admin_password: '' });
+    expect(keycloak.clusterValues!(c as any).map((s) => [s.name, s.group, s.override])).toEqual([
+      ['db_password_keycloak', 'patroni', undefined],
+      ['keycloak_bootstrap_admin_password', 'keycloak', 'keycloak_bootstrap_admin_password'],
+    ]);
+    expect(keycloak.validate!(c as any)).toEqual([]);
+    const secrets = written(keycloak.operations(c).find((o) => o.name === '/etc/keycloak/secrets.env'));
+    expect(secrets).toMatch(/^KC_DB_PASSWORD="?Generated-db-3"?$/m);
+    expect(secrets).toMatch(/^KC_BOOTSTRAP_ADMIN_PASSWORD="?Generated-admin-4"?$/m);
+  });
+  it('without a PostgreSQL cluster group the database password must be given', () => {
+    expect(keycloak.validate!(on({ keycloak_db_password: '' }, MINIMAL) as any)).toContain(
+      'keycloak_db_password is empty and keycloak_database_group "patroni" names no group of the inventory: give the password (from a secrets file) or the PostgreSQL cluster\'s group',
+    );
+  });
+});

@@ -211,3 +211,22 @@ describe('nessie: declarations, rollout, operations', () => {
     expect(() => nessie.operations(ctx({ vars: { nessie_version: '0.99.0' }, homes: { '17': '/a' } }))).toThrow(/needs Java 21\+/);
   });
 });
+
+describe('nessie: the database password generated on the PostgreSQL cluster', () => {
+  const withPatroni = MINIMAL.map((p) => (p.groups.includes('control_plane') ? { ...p, groups: [...p.groups, 'patroni'] } : p));
+  const on = (vars: Record<string, unknown>, peers = withPatroni) =>
+    roleContext(nessie, { peers: peers.map((p) => ({ ...p, vars: { ...p.vars, java_archive_releases: ['23.0.2+7'] } })), host: 'vm1', vars: { nessie_version: '0.99.0', ...vars }, exported: { java: { java_home: HOMES['17'], java_homes: HOMES } }, cluster: { db_password_nessie: 'Generated-pw-7' } });
+  it('empty nessie_jdbc_password: reads cluster value db_password_nessie of group patroni into secrets.env', () => {
+    const c = on({ nessie_jdbc_password: '' });
+    expect(nessie.clusterValues!(c as any).map((s) => [s.name, s.group, s.secret])).toEqual([['db_password_nessie', 'patroni', true]]);
+    expect(nessie.validate!(c as any)).toEqual([]);
+    const secrets = nessie.operations(c).find((o) => o.name === '/etc/nessie/secrets.env')!;
+    expect(written(secrets)).toContain('Generated-pw-7');
+  });
+  it('a given password wins (no cluster value); neither a password nor a database group is refused, naming both fixes', () => {
+    expect(nessie.clusterValues!(on({ nessie_jdbc_password: 'Given-1' }) as any)).toEqual([]);
+    expect(nessie.validate!(on({ nessie_jdbc_password: '' }, MINIMAL) as any)).toEqual([
+      'nessie_jdbc_password is empty and nessie_database_group "patroni" names no group of the inventory: give the password (from a secrets file) or the PostgreSQL cluster\'s group',
+    ]);
+  });
+});

@@ -1,3 +1,4 @@
+import { scramVerifier } from '../../roles/postgresql/render.js';
 /**
  * patroni role: defaults are the seeds (3 members, etcd, REST API 8008, synchronous mode with one sync standby,
  * max_connections 500, wal_level replica, memory sized as datalyptica-enterprise-50vm.md does, the seeds' databases),
@@ -101,8 +102,27 @@ describe('patroni: defaults are the seeds', () => {
     expect(cv.map((c) => [c.name, c.group, c.secret, c.override])).toEqual([
       ['patroni_superuser_password', 'patroni', true, 'patroni_superuser_password'],
       ['patroni_replication_password', 'patroni', true, 'patroni_replication_password'],
+      ...['datalyptica', 'nessie', 'keycloak', 'airflow', 'superset', 'grafana', 'mlflow'].map((o) => [`db_password_${o}`, 'patroni', true, undefined]),
     ]);
     expect(patroni.vars.patroni_superuser_password.emptyAllowed).toBe(true);
+  });
+
+  it("database owners without a password of the inventory's get the generated one, the others keep theirs", () => {
+    const given = { patroni_passwords: { nessie: 'Given-pw-1' } };
+    const names = patroni.clusterValues!(ctx('debian', given) as any).map((c) => c.name);
+    expect(names).toContain('db_password_keycloak');
+    expect(names).not.toContain('db_password_nessie');
+    const c = ctx('debian', { ...given, patroni_install: 'package', patroni_postgresql_repository: 'distribution', patroni_postgresql_version: '15' });
+    const dbs = patroni.operations({ ...c, cluster: (n: string) => `gen-${n}` } as any).find((o) => o.name === 'databases and owners (on the leader)')!;
+    // the server holds each owner's password as the role means it: nothing to do
+    const owners = ['datalyptica', 'nessie', 'keycloak', 'airflow', 'superset', 'grafana', 'mlflow'];
+    const meant = (o: string) => (o === 'nessie' ? 'Given-pw-1' : `gen-db_password_${o}`);
+    const fact = (pw: (o: string) => string) => ({ up: true, guard: 0, roles: new Map(owners.map((o) => [o, scramVerifier(pw(o))])), databases: new Map(owners.map((o) => [o, o])) });
+    expect(dbs.plan(fact(meant) as any).status).toBe('ok');
+    // the generated one in place of the given one (and the other way round) differs
+    const swapped = dbs.plan(fact((o) => (o === 'nessie' ? 'gen-db_password_nessie' : o === 'keycloak' ? 'Given-pw-1' : meant(o))) as any);
+    expect(swapped.status).toBe('change');
+    expect(swapped.reason).toMatch(/set the password of nessie \(differs\).*set the password of keycloak \(differs\)/);
   });
 });
 
