@@ -1,8 +1,9 @@
 /**
  * `artifact`: a release archive (tar.gz/tgz/tar.xz/tar.bz2/tar or zip) unpacked into `dest`, with an
  * optional `link` (e.g. `/opt/kafka/current`) pointing at it. With `unpack: false` the downloaded file is kept
- * whole as `<dest>/<file name>` (a release that is one file: Nessie's runner jar), with the same marker,
- * verification, atomic rename and link.
+ * whole as `<dest>/<file name>` (a release that is one file: Nessie's runner jar; `mode: 0o755` for a static
+ * binary such as MinIO's), with the same marker, verification, atomic rename and link; the file's mode is part of
+ * the desired state (a file found with another mode is chmod-ed, nothing downloaded).
  *
  * The archive is downloaded once into the controller cache and verified (artifact-cache.ts), pushed to
  * the host through `uploads()`, verified again there (sha512sum, or sha256sum for a release pinned by its sha256),
@@ -19,8 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Fact, Operation, Plan } from './types.js';
-import { q } from './quote.js';
-import { assertAbsolute, failScript, ownershipDiffs, parseStat, statCommand, tagged, type PathStat } from './stat.js';
+import { octal, q } from './quote.js';
+import { assertAbsolute, failScript, ownershipDiffs, parseMode, parseStat, statCommand, tagged, type Mode, type PathStat } from './stat.js';
 import { linkScript, planLink, type LinkFact } from './symlink.js';
 import { artifactFileName, defaultCacheDir, ensureCached, parseDigest } from './artifact-cache.js';
 
@@ -41,8 +42,10 @@ export interface ArtifactOptions {
   group?: string;
   /** drop this many leading path components (tar --strip-components; zip: 0 or 1) */
   stripComponents?: number;
-  /** false: keep the file whole as `<dest>/<file name>` (mode 0644) instead of unpacking it; default true */
+  /** false: keep the file whole as `<dest>/<file name>` (mode `mode`) instead of unpacking it; default true */
   unpack?: boolean;
+  /** with unpack: false, the kept file's mode (default 0644; 0755 for an executable) */
+  mode?: Mode;
   /** controller cache (default `$XDG_CACHE_HOME/orch/artifacts` or `~/.cache/orch/artifacts`) */
   cacheDir?: string;
   /** an already downloaded and verified local file: no `prepareArtifacts` needed */
@@ -54,6 +57,8 @@ export interface ArtifactFact {
   marker: string | null;
   dest: PathStat | null;
   link: LinkFact;
+  /** with unpack: false, the kept file `<dest>/<file name>` (null when absent) */
+  file?: PathStat | null;
 }
 
 type Kind = 'tar' | 'zip' | 'file';
@@ -97,6 +102,9 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
   const kind: Kind = o.unpack === false ? 'file' : archiveKind(fileName);
   const strip = o.stripComponents ?? 0;
   if (kind === 'file' && strip !== 0) throw new Error(`artifact ${fileName}: stripComponents has no meaning with unpack: false`);
+  if (kind !== 'file' && o.mode !== undefined) throw new Error(`artifact ${fileName}: mode is for a file kept whole (unpack: false); an archive keeps its entries' modes`);
+  const fileMode = kind === 'file' ? parseMode(o.mode ?? 0o644) : 0;
+  const filePath = posix.join(o.dest, fileName);
   if (!Number.isInteger(strip) || strip < 0 || (kind === 'zip' && strip > 1)) {
     throw new Error(`artifact ${fileName}: stripComponents must be ${kind === 'zip' ? '0 or 1 for zip' : 'a non-negative integer'}`);
   }
@@ -108,6 +116,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
   const factCommand = [
     `if [ -f ${markerPath} ]; then printf 'M|%s\\n' "$(head -n 1 ${markerPath})"; fi`,
     statCommand(o.dest, 'S'),
+    kind === 'file' ? statCommand(filePath, 'F') : '',
     o.link !== undefined
       ? `if [ -L ${q(o.link)} ]; then printf 'L|%s\\n' "$(readlink -- ${q(o.link)})"; elif [ -e ${q(o.link)} ]; then stat -c 'O|%F' -- ${q(o.link)}; fi`
       : '',
@@ -120,15 +129,18 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
       const l = tagged(stdout, 'L')[0];
       const other = tagged(stdout, 'O')[0];
       const m = tagged(stdout, 'M')[0];
+      const f = tagged(stdout, 'F')[0];
       return {
         marker: m ? m.trim() : null,
         dest: s === undefined ? null : parseStat(s),
         link: l !== undefined ? { link: l } : other !== undefined ? { other } : {},
+        ...(kind === 'file' ? { file: f === undefined ? null : parseStat(f) } : {}),
       };
     },
   };
 
-  const needsUnpack = (f: ArtifactFact) => f.marker !== checksum || !f.dest || f.dest.type !== 'directory';
+  // a kept file that is missing (removed by hand) is downloaded again, as a missing release directory is
+  const needsUnpack = (f: ArtifactFact) => f.marker !== checksum || !f.dest || f.dest.type !== 'directory' || (kind === 'file' && !f.file);
   const owner = o.owner !== undefined || o.group !== undefined ? { owner: o.owner, group: o.group } : null;
   const chown = owner
     ? o.owner !== undefined && o.group !== undefined
@@ -145,7 +157,7 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
         ? `tar -xf "$f" -C "$d/x" --no-same-owner${strip ? ` --strip-components=${strip}` : ''}`
         : kind === 'zip'
           ? `unzip -q "$f" -d "$d/x"`
-          : `cp "$f" "$d/x/"${q(fileName)} && chmod 0644 "$d/x/"${q(fileName)} && chmod 0755 "$d/x"`;
+          : `cp "$f" "$d/x/"${q(fileName)} && chmod ${octal(fileMode)} "$d/x/"${q(fileName)} && chmod 0755 "$d/x"`;
     const lines = [
       `f=${q(remote)}`,
       `s=$(${algo}sum <"$f" | cut -c1-${hexLen})`,
@@ -193,11 +205,17 @@ export function artifact(o: ArtifactOptions): ArtifactOperation {
           reasons.push(`${o.dest} has ${found}: replace with ${fileName} (${algo} ${sha.slice(0, 12)}..)`);
         }
         script.push(unpackScript());
-      } else if (owner && f.dest) {
-        const diffs = ownershipDiffs(f.dest, owner);
-        if (diffs.length) {
-          reasons.push(diffs.join(', '));
-          script.push(`${chown} ${d}`);
+      } else {
+        if (owner && f.dest) {
+          const diffs = ownershipDiffs(f.dest, owner);
+          if (diffs.length) {
+            reasons.push(diffs.join(', '));
+            script.push(`${chown} ${d}`);
+          }
+        }
+        if (kind === 'file' && f.file && f.file.mode !== fileMode) {
+          reasons.push(`${filePath}: mode ${octal(f.file.mode)} -> ${octal(fileMode)}`);
+          script.push(`chmod ${octal(fileMode)} ${q(filePath)}`);
         }
       }
       if (o.link !== undefined) {

@@ -235,6 +235,41 @@ describe('artifact op', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('unpack: false with mode 0755 places an executable (a static binary); a mode changed by hand is put back by chmod alone; a removed file comes back', async () => {
+    const root = tmp('orch-art-host-');
+    const bin = Buffer.concat([Buffer.from('#!/bin/sh\necho minio-stand-in\n'), Buffer.alloc(2048, 0x20)]);
+    const local = join(tmp(), 'minio.RELEASE.2025-09-07T16-13-09Z');
+    writeFileSync(local, bin);
+    const dest = join(root, 'releases', 'RELEASE.2025-09-07T16-13-09Z');
+    const file = join(dest, 'minio.RELEASE.2025-09-07T16-13-09Z');
+    const url = `${base}/dl/minio.RELEASE.2025-09-07T16-13-09Z`;
+    const op = artifact({ url, sha256: sha256(bin), dest, unpack: false, mode: 0o755, localPath: local });
+    const r = runApply(op, op.plan(gather(op.fact!)));
+    expect(r.code).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o755);
+    expect(sh(`'${file}'`).stdout).toBe('minio-stand-in\n');
+    expect(op.plan(gather(op.fact!))).toEqual({ status: 'ok', reason: `minio.RELEASE.2025-09-07T16-13-09Z in place (sha256 ${sha256(bin).slice(0, 12)}..)` });
+    // chmod by hand: the plan names the mode and fixes it without a download
+    sh(`chmod 0644 '${file}'`);
+    const drift = op.plan(gather(op.fact!));
+    expect(drift).toMatchObject({ status: 'change', reason: `${file}: mode 0644 -> 0755` });
+    expect(op.uploads!(gather(op.fact!))).toEqual([]);
+    expect(runApply(op, drift).code).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o755);
+    expect(op.plan(gather(op.fact!)).status).toBe('ok');
+    // the file removed (marker kept): downloaded and placed again
+    rmSync(file);
+    const gone = op.plan(gather(op.fact!));
+    expect(gone.status).toBe('change');
+    expect(op.uploads!(gather(op.fact!)).length).toBe(1);
+    expect(runApply(op, gone).code).toBe(0);
+    expect(readFileSync(file).equals(bin)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o755);
+    // mode is for a file kept whole
+    expect(() => artifact({ url: 'http://x/a.tgz', sha512: sha512(bin), dest: '/opt/a', mode: 0o755 })).toThrow(/mode is for a file kept whole/);
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it('replaces a directory without the marker; host-side sha512 mismatch fails and keeps dest', async () => {
     const root = tmp('orch-art-host-');
     const dest = join(root, 'kafka');
