@@ -75,13 +75,16 @@ function archiveKind(name: string): Kind {
   throw new Error(`artifact ${name}: unsupported archive type (tar.gz, tgz, tar.xz, tar.bz2, tar, zip)`);
 }
 
-/** Download and verify (once, into the controller cache) the archives of these artifact ops; other ops are ignored. */
+/**
+ * Make ready on the controller what these ops push: download and verify (once, into the controller cache) the
+ * archives of artifact ops, build the wheelhouses of python-venv ops; other ops are ignored.
+ */
 export async function prepareArtifacts(ops: Iterable<Operation<any>>): Promise<void> {
-  await Promise.all([...ops].filter(isArtifactOp).map((op) => op.prepare()));
+  await Promise.all([...ops].filter(isPreparedOp).map((op) => op.prepare()));
 }
 
-function isArtifactOp(op: Operation<any>): op is ArtifactOperation {
-  return op.kind === 'artifact' && typeof (op as Partial<ArtifactOperation>).prepare === 'function';
+function isPreparedOp(op: Operation<any>): op is Operation<any> & { prepare(): Promise<void> } {
+  return (op.kind === 'artifact' || op.kind === 'python-venv') && typeof (op as Partial<ArtifactOperation>).prepare === 'function';
 }
 
 /** An artifact op also has `prepare()` (what `prepareArtifacts` calls): download and verify into the cache. */

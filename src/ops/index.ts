@@ -1,6 +1,6 @@
 /**
  * The operations library: `ops.<name>(options)` returns an `Operation` (see types.ts).
- * Runner contract beyond types.ts: `await prepareArtifacts(ops)` before calling `uploads()` of artifact ops.
+ * Runner contract beyond types.ts: `await prepareArtifacts(ops)` before calling `uploads()` of artifact and python-venv ops.
  */
 import { artifact } from './artifact.js';
 import { command } from './command.js';
@@ -50,5 +50,5 @@ export { parseLock, lockDigest, parseFreeze, lockDrift, normaliseName, venvCreat
 export type { LockedPackage, LockDrift, VenvPaths } from './python-lock.js';
 export { ensureWheelhouse } from './wheelhouse.js';
 export type { Wheelhouse, WheelhouseOptions } from './wheelhouse.js';
-export type { PythonVenvOptions } from './python-venv.js';
+export type { PythonVenvOptions, PythonVenvOperation } from './python-venv.js';
 export type { ReloadThroughApiOptions } from './reload.js';

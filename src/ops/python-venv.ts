@@ -2,14 +2,23 @@
  * ops.pythonVenv: a venv on the host with exactly the pins of a lock, installed from a controller-built wheelhouse
  * (see wheelhouse.ts) pushed as one tar and verified by its sha256; the host reaches no index.
  * Fact: the venv's `pip freeze --all` (absent venv: everything to install). Up to date: every pin installed at its
- * version, and nothing is uploaded or run. Otherwise pip installs the lock with --no-deps: packages already at the
- * locked version are left alone, so a bump installs only what changed. The lock must already be on the host at
- * `lock` (an ops.file of the same text, before this op).
+ * version, and nothing is built, uploaded or run. Otherwise pip installs the lock's pins with --no-deps: packages
+ * already at the locked version are left alone, so a bump installs only what changed. The lock must already be on
+ * the host at `lock` (an ops.file of the same text, before this op), for the operator to read.
+ *
+ * The wheelhouse is either given (`wheelhouse`, already built) or built lazily from `lockFile` on the controller by
+ * `prepare()`, which the runner calls (prepareArtifacts) only when the plan is a change: a converged host, and
+ * `--check`, build nothing. The pushed tar is checked against the sha256 pushed beside it.
+ *
+ * pip installs `name==version` lines (written by the script from the lock's pins), not the lock itself: the lock's
+ * hashes are the files on PyPI, checked on the controller when the wheelhouse is built, and a wheel built there
+ * from an sdist (python-nvd3) has another hash, which pip's hash-checking mode (on as soon as one line has
+ * --hash) would refuse.
  */
-import { lockDrift, parseFreeze, parseLock, pipFreezeCommand, pipInstallCommand, venvCreateCommand } from './python-lock.js';
+import { lockDigest, lockDrift, parseFreeze, parseLock, pipFreezeCommand, pipInstallCommand, venvCreateCommand } from './python-lock.js';
 import { q } from './quote.js';
 import type { Operation } from './types.js';
-import type { Wheelhouse } from './wheelhouse.js';
+import { ensureWheelhouse, type Wheelhouse, type WheelhouseOptions } from './wheelhouse.js';
 
 export interface PythonVenvOptions {
   /** venv directory, e.g. /opt/airflow/venv */
@@ -18,21 +27,34 @@ export interface PythonVenvOptions {
   lock: string;
   /** the lock's text (the same as the file at `lock`) */
   lockText: string;
-  /** the controller's wheelhouse of this lock (await ensureWheelhouse first) */
-  wheelhouse: Wheelhouse;
+  /** the controller's wheelhouse of this lock, already built (ensureWheelhouse) ... */
+  wheelhouse?: Wheelhouse;
+  /** ... or the lock's path on the controller: `prepare()` builds (once, cached) the wheelhouse when a change needs it */
+  lockFile?: string;
+  /** how to build it (controller's python, cache dir, site index) */
+  wheelhouseOptions?: WheelhouseOptions;
   /** where the wheels are unpacked on the host; default `<venv>.wheels` */
   wheelhouseDir?: string;
   /** interpreter creating the venv; default python3 */
   python?: string;
   /** run the install as this user (it must own the venv's parent); default root */
   user?: string;
+  /** handlers restarted when the venv changed (the services running from it) */
+  notify?: string[];
 }
 
-export function pythonVenv(o: PythonVenvOptions): Operation<Map<string, string> | null> {
+export type PythonVenvOperation = Operation<Map<string, string> | null> & { prepare(): Promise<void> };
+
+export function pythonVenv(o: PythonVenvOptions): PythonVenvOperation {
+  if ((o.wheelhouse === undefined) === (o.lockFile === undefined)) throw new Error(`pythonVenv ${o.venv}: give exactly one of wheelhouse and lockFile`);
   const packages = parseLock(o.lockText);
+  const digest = lockDigest(packages);
+  if (o.wheelhouse && o.wheelhouse.digest !== digest) throw new Error(`pythonVenv ${o.venv}: the wheelhouse (pins ${o.wheelhouse.digest.slice(0, 12)}) is not the lock's (${digest.slice(0, 12)})`);
+  let wheelhouse: Wheelhouse | undefined = o.wheelhouse;
   const dir = o.wheelhouseDir ?? `${o.venv}.wheels`;
   const tar = `${dir}.tar`;
-  return {
+  const pins = `${dir}/pins.txt`;
+  const op: PythonVenvOperation = {
     kind: 'python-venv',
     name: o.venv,
     fact: {
@@ -43,7 +65,7 @@ export function pythonVenv(o: PythonVenvOptions): Operation<Map<string, string> 
     plan(freeze) {
       const drift = lockDrift(packages, freeze ?? new Map());
       if (freeze !== null && drift.toInstall.length === 0) {
-        return { status: 'ok', reason: `${packages.length} pins installed (lock ${o.wheelhouse.digest.slice(0, 12)})` };
+        return { status: 'ok', reason: `${packages.length} pins installed (lock ${digest.slice(0, 12)})` };
       }
       const shown = drift.toInstall.slice(0, 5).map((p) => `${p.name}==${p.version}`).join(', ');
       const more = drift.toInstall.length > 5 ? ` and ${drift.toInstall.length - 5} more` : '';
@@ -51,11 +73,12 @@ export function pythonVenv(o: PythonVenvOptions): Operation<Map<string, string> 
         ? `no venv: create it and install ${packages.length} pins`
         : `install ${drift.toInstall.length} of ${packages.length} pins: ${shown}${more}`;
       const create = venvCreateCommand({ venv: o.venv, lock: o.lock, python: o.python });
-      const install = pipInstallCommand({ venv: o.venv, lock: o.lock, wheelhouse: dir }, false);
+      const install = pipInstallCommand({ venv: o.venv, lock: pins, wheelhouse: dir }, false);
       const asUser = (cmd: string) => (o.user === undefined ? cmd : `runuser -u ${q(o.user)} -- sh -c ${q(cmd)}`);
       const script = [
-        `printf '%s  %s\\n' ${q(o.wheelhouse.sha256)} ${q(tar)} | sha256sum -c --quiet`,
-        `rm -rf ${q(dir)} && mkdir -p ${q(dir)} && tar -xf ${q(tar)} -C ${q(dir)} && rm -f ${q(tar)}`,
+        `if [ "$(sha256sum <${q(tar)} | cut -c1-64)" != "$(head -c 64 ${q(`${tar}.sha256`)})" ]; then rm -f ${q(tar)} ${q(`${tar}.sha256`)}; printf '%s\\n' ${q(`orch: ${tar}: sha256 mismatch on the host`)} >&2; exit 1; fi`,
+        `rm -rf ${q(dir)} && mkdir -p ${q(dir)} && tar -xf ${q(tar)} -C ${q(dir)} && rm -f ${q(tar)} ${q(`${tar}.sha256`)}`,
+        `printf '%s\\n' ${packages.map((p) => q(`${p.name}==${p.version}`)).join(' ')} >${q(pins)}`,
         o.user === undefined ? '' : `chown -R ${q(o.user)} ${q(dir)}`,
         `${create.unless} || ${asUser(create.cmd)}`,
         asUser(install),
@@ -63,6 +86,18 @@ export function pythonVenv(o: PythonVenvOptions): Operation<Map<string, string> 
       ].filter((line) => line !== '').join('\n');
       return { status: 'change', reason, script };
     },
-    uploads: () => [{ local: o.wheelhouse.tar, remote: tar, mode: 0o600 }],
+    async prepare() {
+      if (!wheelhouse) wheelhouse = await ensureWheelhouse(o.lockFile!, o.wheelhouseOptions);
+      if (wheelhouse.digest !== digest) throw new Error(`pythonVenv ${o.venv}: ${o.lockFile} changed since the plan (pins ${wheelhouse.digest.slice(0, 12)}, planned ${digest.slice(0, 12)})`);
+    },
+    uploads: () => {
+      if (!wheelhouse) throw new Error(`pythonVenv ${o.venv}: the wheelhouse is not built yet (await prepare() first)`);
+      return [
+        { local: wheelhouse.tar, remote: tar, mode: 0o600 },
+        { local: `${wheelhouse.tar}.sha256`, remote: `${tar}.sha256`, mode: 0o600 },
+      ];
+    },
   };
+  if (o.notify?.length) op.notify = o.notify;
+  return op;
 }
