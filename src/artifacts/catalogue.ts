@@ -248,6 +248,39 @@ RELEASES.push(
   ),
 );
 
+/**
+ * MinIO's server as MinIO published it: one static binary per architecture (Go's names: amd64, arm64), named after
+ * its release tag, under dl.min.io's archive (`server/minio/release/linux-amd64/archive/minio.RELEASE...`). Kept
+ * whole (ops.artifact with unpack: false, mode 0755); topDir is the directory the role places it in.
+ */
+export function minioRelease(version: string, arch: string, sha256: string, checksumSource: string): Release {
+  const fileName = `minio.${version}`;
+  return {
+    service: 'minio',
+    version,
+    arch,
+    base: 'https://dl.min.io/',
+    path: `server/minio/release/linux-${arch}/archive/${fileName}`,
+    fileName,
+    topDir: `minio-${version}`,
+    sha256: normaliseSha256(sha256),
+    checksumSource,
+  };
+}
+
+// MinIO RELEASE.2025-09-07T16-13-09Z (vps-trio-resource-analysis.md's minio/minio:RELEASE.2025-09-07; this tag is the
+// release of that day). MinIO publishes a .sha256sum beside each binary, which this machine cannot fetch; the values
+// are the ones several independent public projects pin for these URLs and check in their builds (install scripts and
+// Dockerfiles running sha256sum -c; one extracted the same bytes from the official image's layer). MinIO has since
+// stopped publishing binaries and archived its repository, and public reports say dl.min.io now answers 410 for old
+// releases: an operator may have to serve a kept copy through artifact_mirror (the same bytes pass the same sha256).
+// Tests here run a source build instead (src/sim/artifacts/minio.ts says which).
+const MINIO_PINS = 'sha256 pinned for this dl.min.io URL by several independent public install scripts and Dockerfiles that verify it (sha256sum -c)';
+RELEASES.push(
+  minioRelease('RELEASE.2025-09-07T16-13-09Z', 'amd64', '7c5bd8512c6e966455b1d198209358b2d191c77a83ab377c4073281065fb855f', MINIO_PINS),
+  minioRelease('RELEASE.2025-09-07T16-13-09Z', 'arm64', '5c83cd2cf151717ba0243f73e1c7802ff36e272b67144bdd7f1f7d684fd6f03d', `${MINIO_PINS} (arm64: two of them)`),
+);
+
 /** Eclipse Temurin's architecture names in its archive names (x64, aarch64 ...), by the kernel's (uname -m). */
 export const TEMURIN_ARCH: Record<string, string> = { x86_64: 'x64', aarch64: 'aarch64', ppc64le: 'ppc64le', s390x: 's390x' };
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { officialUrl, release } from '../../src/artifacts/index.js';
 import { ensureCached } from '../../src/ops/artifact-cache.js';
 import { buildArtifact, serveArtifacts, type ArtifactMirror, type BuiltArtifact } from '../../src/sim/artifacts/index.js';
+import { goArch } from '../../src/sim/artifacts/go.js';
 import { localTemurinArchive, type LocalJdk } from '../../src/sim/artifacts/jdk.js';
 
 export type ArtifactSpec = { service: string; version: string; official?: boolean } | { jdk: number };
@@ -39,7 +40,7 @@ export function useArtifactMirror(specs: ArtifactSpec[]): ArtifactMirrorHandle {
         jdk = await localTemurinArchive(s.jdk, (m) => console.log(`[jdk artifact] ${m}`));
         served.push({ path: jdk.path, file: jdk.file });
       } else if (s.official) {
-        const rel = release(s.service, s.version);
+        const rel = release(s.service, s.version, goArch());
         const t0 = Date.now();
         const file = await ensureCached(officialUrl(rel), rel.sha512 ?? `sha256:${rel.sha256}`);
         console.log(`[${s.service} artifact] ${rel.fileName} from ${officialUrl(rel)}, checksum checked (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

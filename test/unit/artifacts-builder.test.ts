@@ -240,7 +240,7 @@ describe('cache and mirror', () => {
   });
 
   it('refuses an unknown service or a version the recipe does not build', async () => {
-    await expect(buildArtifact({ service: 'nope', version: '1' })).rejects.toThrow(/no test-artifact recipe for nope \(recipes: flink, kafka, spark\)/);
+    await expect(buildArtifact({ service: 'nope', version: '1' })).rejects.toThrow(/no test-artifact recipe for nope \(recipes: flink, kafka, minio, spark\)/);
     await expect(buildArtifact({ service: 'kafka', version: '3.9.9' })).rejects.toThrow(/does not build 3\.9\.9 \(it builds: 3\.9\.0, 3\.6\.1\)/);
   });
 

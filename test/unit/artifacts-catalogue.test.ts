@@ -130,6 +130,8 @@ describe('artifact catalogue', () => {
       // Keycloak's Maven Central zip (keycloak-quarkus-dist-V.zip) unpacks to keycloak-V/; Nessie's jar is one file
       else if (r.service === 'keycloak') expect(r.topDir).toBe(`keycloak-${r.version}`);
       else if (r.service === 'nessie') expect(r.topDir).toBe(`nessie-${r.version}`);
+      // MinIO's binary is one file named minio.<release>, placed in minio-<release>/
+      else if (r.service === 'minio') expect([r.fileName, r.topDir]).toEqual([`minio.${r.version}`, `minio-${r.version}`]);
       else expect(r.fileName.startsWith(r.topDir)).toBe(true);
       expect(r.base).toMatch(/^https:\/\/.*\/$/);
       expect(r.checksumSource).not.toBe('');
@@ -143,7 +145,7 @@ describe('artifact catalogue', () => {
 
   it('an unknown version or service is an error naming what is known', () => {
     expect(() => release('kafka', '3.9.9')).toThrow('no release kafka 3.9.9 in the artifact catalogue (known: 3.9.0, 3.6.1)');
-    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, keycloak, nessie, spark, temurin, trino, zookeeper\)/);
+    expect(() => release('kafak', '3.9.0')).toThrow(/no release of kafak in the artifact catalogue \(services: etcd, flink, kafka, keycloak, minio, nessie, spark, temurin, trino, zookeeper\)/);
   });
 });
 

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -25,11 +25,12 @@ import { pipeline } from 'node:stream/promises';
 import { release, type Release } from '../../artifacts/index.js';
 import { flinkRecipe } from './flink/recipe.js';
 import { kafkaRecipe } from './kafka/recipe.js';
+import { minioRecipe } from './minio.js';
 import { sparkRecipe } from './spark/recipe.js';
 import type { Recipe } from './recipe.js';
 import { writeTgz } from './tgz.js';
 
-export type { Recipe, RecipeContext } from './recipe.js';
+export type { AssembledArchive, AssembledFile, Recipe, RecipeContext } from './recipe.js';
 
 /** bump when the archive format or the cache layout changes: every key changes with it */
 export const ARTIFACT_FORMAT = 1;
@@ -39,6 +40,7 @@ const RECIPES = new Map<string, Recipe>([
   [kafkaRecipe.service, kafkaRecipe],
   [flinkRecipe.service, flinkRecipe],
   [sparkRecipe.service, sparkRecipe],
+  [minioRecipe.service, minioRecipe],
 ]);
 
 export function recipeFor(service: string): Recipe {
@@ -117,7 +119,7 @@ export async function buildArtifact(o: BuildOptions): Promise<BuiltArtifact> {
   if (!recipe.versions.includes(o.version)) {
     throw new Error(`the ${o.service} test-artifact recipe does not build ${o.version} (it builds: ${recipe.versions.join(', ')})`);
   }
-  return buildWith(recipe, release(o.service, o.version), o.cacheDir ?? testArtifactCacheDir(), o.log);
+  return buildWith(recipe, recipe.release ? recipe.release(o.version) : release(o.service, o.version), o.cacheDir ?? testArtifactCacheDir(), o.log);
 }
 
 /** The cache logic of buildArtifact for a given recipe and release (one build at a time per cache entry in a process). */
@@ -136,11 +138,26 @@ export function buildWith(recipe: Recipe, rel: Release, root: string, log?: (s: 
       return { ...base, sha512: m.sha512, cached: true, resolved: m.resolved };
     }
     log?.(`${rel.fileName}: building (recipe ${key.slice(0, 16)})`);
-    const { entries, resolved } = await recipe.assemble(rel.version, { cacheRoot: root, mavenRepo: join(root, 'maven-repo'), log });
-    const sha512 = await writeTgz(
-      file,
-      entries.map((e) => ({ ...e, path: `${rel.topDir}/${e.path}` })),
-    );
+    const built = await recipe.assemble(rel.version, { cacheRoot: root, mavenRepo: join(root, 'maven-repo'), log });
+    const { resolved } = built;
+    let sha512: string;
+    if ('file' in built) {
+      // one file is the release (a static binary): moved into the entry under the release's file name, mode kept
+      await mkdir(dir, { recursive: true });
+      const tmp = `${file}.tmp-${process.pid}`;
+      await rename(built.file, tmp).catch(async () => {
+        await copyFile(built.file, tmp);
+        await rm(built.file, { force: true });
+      });
+      await chmod(tmp, built.mode ?? 0o755);
+      await rename(tmp, file);
+      sha512 = await sha512Of(file);
+    } else {
+      sha512 = await writeTgz(
+        file,
+        built.entries.map((e) => ({ ...e, path: `${rel.topDir}/${e.path}` })),
+      );
+    }
     const manifest: Manifest = { format: ARTIFACT_FORMAT, key, service: rel.service, version: rel.version, fileName: rel.fileName, sha512, resolved };
     await mkdir(dir, { recursive: true });
     const tmp = `${manifestFile}.tmp-${process.pid}`;

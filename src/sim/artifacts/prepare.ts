@@ -7,7 +7,8 @@
  *   java_archive_releases / java_archive_sha256   the Temurin JDK packed from this machine's
  *
  * Three kinds of entry, as the tests' mirror has (test/helpers/artifact-mirror.ts):
- *   - { service, version }: built from the package registries (./index.ts recipes), cached;
+ *   - { service, version }: built from the package registries (./index.ts recipes: archives from Maven Central or
+ *     PyPI, a static Go binary through the Go module proxy, e.g. { service: minio, version: RELEASE.2025-09-07T16-13-09Z }), cached;
  *   - { service, version, official: true }: the catalogue's release from its official URL, checked;
  *   - { jdk: N }: the newest Temurin JDK N+ of this machine (./jdk.ts).
  * The controller reads file:// mirrors itself (ops/artifact-cache.ts) and pushes to the hosts as usual: no server
@@ -20,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { officialUrl, release } from '../../artifacts/index.js';
 import type { SimArtifactSpec } from '../../inventory/sim-file.js';
 import { ensureCached } from '../../ops/artifact-cache.js';
+import { goArch } from './go.js';
 import { buildArtifact } from './index.js';
 import { localTemurinArchive } from './jdk.js';
 
@@ -56,7 +58,8 @@ export async function prepareSimArtifacts(specs: SimArtifactSpec[], dir: string,
       vars.java_archive_sha256 = jdk.sha256;
       lines.push(`Temurin ${jdk.release} (packed from this machine's JDK ${jdk.major})`);
     } else if (s.official) {
-      const rel = release(s.service, s.version);
+      // a release per architecture (etcd, MinIO): the controller's, which the simulated hosts run on
+      const rel = release(s.service, s.version, goArch());
       const file = await ensureCached(officialUrl(rel), rel.sha512 ?? `sha256:${rel.sha256}`);
       await place(dir, rel.path, file);
       lines.push(`${s.service} ${s.version} (${rel.fileName} from ${officialUrl(rel)}, checksum checked)`);

@@ -1,7 +1,8 @@
 /**
- * A recipe builds one service's release archive, in the release's own layout, from package registries.
- * Register new ones (Spark from PyPI's pyspark sdist, Flink from apache-flink-libraries, ...) in ./index.ts.
+ * A recipe builds one service's release archive, in the release's own layout, from package registries, or (for a
+ * release that is one file, such as MinIO's static binary) that file. Register new ones in ./index.ts.
  */
+import type { Release } from '../../artifacts/index.js';
 import type { TarEntry } from './tgz.js';
 
 export interface RecipeContext {
@@ -21,6 +22,27 @@ export interface Recipe {
    * of the files it adds, main classes... JSON; hashed into the cache key, so changing any of it rebuilds.
    */
   inputs(version: string): unknown;
-  /** fetch from the registries and list the entries under the release's top directory */
-  assemble(version: string, ctx: RecipeContext): Promise<{ entries: TarEntry[]; resolved: string[] }>;
+  /**
+   * The catalogue release it stands in for (default: `release(service, version)`); a platform-specific one (MinIO's
+   * binary per architecture) names the architecture it builds for.
+   */
+  release?(version: string): Release;
+  /**
+   * Fetch from the registries and either list the entries under the release's top directory (packed as a reproducible
+   * tar.gz), or give the one file that is the release (`file`: built in `ctx`'s cache, moved into the cache entry;
+   * `mode` kept, default 0755).
+   */
+  assemble(version: string, ctx: RecipeContext): Promise<AssembledArchive | AssembledFile>;
+}
+
+export interface AssembledArchive {
+  entries: TarEntry[];
+  resolved: string[];
+}
+
+export interface AssembledFile {
+  /** the built file on the controller (the cache takes it over: it is moved, not copied) */
+  file: string;
+  mode?: number;
+  resolved: string[];
 }
