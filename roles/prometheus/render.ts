@@ -20,6 +20,8 @@ export const LOADED_MARKER = '/var/lib/prometheus/orch-loaded.sha256';
  */
 export interface TargetKind {
   job: string;
+  /** the role serving the endpoint: a host is a target only where the playbook deploys it (PeerHost.roles) */
+  role: string;
   /** the variable naming the group (a prometheus var), or `all` for every host */
   group: string;
   portVar: string;
@@ -30,13 +32,13 @@ export interface TargetKind {
 }
 
 export const TARGET_KINDS: TargetKind[] = [
-  { job: 'node', group: 'all', portVar: 'node_exporter_port', defaultPort: 9100, path: '/metrics' },
-  { job: 'prometheus', group: 'prometheus', portVar: 'prometheus_port', defaultPort: 9090, path: '/metrics' },
-  { job: 'alertmanager', group: 'alertmanager', portVar: 'alertmanager_port', defaultPort: 9093, path: '/metrics' },
-  { job: 'etcd', group: 'etcd', portVar: 'etcd_client_port', defaultPort: 2379, path: '/metrics' },
-  { job: 'patroni', group: 'patroni', portVar: 'patroni_restapi_port', defaultPort: 8008, path: '/metrics' },
-  { job: 'keycloak', group: 'keycloak', portVar: 'keycloak_management_port', defaultPort: 9000, path: '/metrics', enabledVar: 'keycloak_metrics_enabled' },
-  { job: 'nessie', group: 'nessie', portVar: 'nessie_management_port', defaultPort: 19121, path: '/q/metrics' },
+  { job: 'node', role: 'node-exporter', group: 'all', portVar: 'node_exporter_port', defaultPort: 9100, path: '/metrics' },
+  { job: 'prometheus', role: 'prometheus', group: 'prometheus', portVar: 'prometheus_port', defaultPort: 9090, path: '/metrics' },
+  { job: 'alertmanager', role: 'alertmanager', group: 'alertmanager', portVar: 'alertmanager_port', defaultPort: 9093, path: '/metrics' },
+  { job: 'etcd', role: 'etcd', group: 'etcd', portVar: 'etcd_client_port', defaultPort: 2379, path: '/metrics' },
+  { job: 'patroni', role: 'patroni', group: 'patroni', portVar: 'patroni_restapi_port', defaultPort: 8008, path: '/metrics' },
+  { job: 'keycloak', role: 'keycloak', group: 'keycloak', portVar: 'keycloak_management_port', defaultPort: 9000, path: '/metrics', enabledVar: 'keycloak_metrics_enabled' },
+  { job: 'nessie', role: 'nessie', group: 'nessie', portVar: 'nessie_management_port', defaultPort: 19121, path: '/q/metrics' },
 ];
 
 export interface ExtraScrape {
@@ -57,7 +59,11 @@ const portOf = (p: PeerHost, k: { portVar: string; defaultPort: number }): numbe
 };
 const hostPort = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
-/** the scrape jobs of the inventory: one target per host of each kind's group, labelled with the inventory host name */
+/**
+ * the scrape jobs of the inventory: one target per host of each kind's group that the playbook deploys the kind's
+ * role on (a group placed in the inventory but not yet deployed has no target to be DOWN), labelled with the
+ * inventory host name
+ */
 export function scrapeJobs(o: {
   allHosts: PeerHost[];
   group: (name: string) => PeerHost[];
@@ -69,7 +75,7 @@ export function scrapeJobs(o: {
   for (const k of TARGET_KINDS) {
     if (o.disabled.includes(k.job)) continue;
     const g = o.groups[k.job] ?? k.group;
-    const members = (g === 'all' ? o.allHosts : o.group(g)).filter((p) => !(k.enabledVar && p.vars[k.enabledVar] === false));
+    const members = (g === 'all' ? o.allHosts : o.group(g)).filter((p) => (p.roles === undefined || p.roles.includes(k.role)) && !(k.enabledVar && p.vars[k.enabledVar] === false));
     if (!members.length) continue;
     jobs.push({
       job_name: k.job,

@@ -25,18 +25,19 @@ export interface DeclareInput {
 }
 
 /** Hosts as roles see them offline (no facts): address, groups, resolved variables. */
-export function peerHosts(inv: Inventory, hostVars: Map<string, Record<string, unknown>>): Map<string, PeerHost> {
+export function peerHosts(inv: Inventory, hostVars: Map<string, Record<string, unknown>>, hostRoles?: Map<string, RoleOnHost[]>): Map<string, PeerHost> {
   const out = new Map<string, PeerHost>();
   for (const [name, h] of inv.hosts) {
     const vars = hostVars.get(name) ?? {};
-    out.set(name, { name, address: String(vars.ansible_host ?? vars.host ?? name), groups: h.groups, vars });
+    const roles = hostRoles ? (hostRoles.get(name) ?? []).map((r) => r.name) : undefined;
+    out.set(name, { name, address: String(vars.ansible_host ?? vars.host ?? name), groups: h.groups, vars, ...(roles ? { roles } : {}) });
   }
   return out;
 }
 
 /** Calls `declares()` of every role on every host that runs it; a role whose declares() throws is a problem. */
 export function collectDeclarations(o: DeclareInput): { declared: Map<string, HostDeclarations>; problems: InputProblem[] } {
-  const peers = peerHosts(o.inventory, o.hostVars);
+  const peers = peerHosts(o.inventory, o.hostVars, o.hostRoles);
   const all = [...peers.values()];
   const declared = new Map<string, HostDeclarations>();
   const problems: InputProblem[] = [];
@@ -70,7 +71,7 @@ export function collectDeclarations(o: DeclareInput): { declared: Map<string, Ho
  * id`, `hosts vm1 and vm2 ...`), else of the host whose check found it.
  */
 export function roleValidations(o: DeclareInput): InputProblem[] {
-  const peers = peerHosts(o.inventory, o.hostVars);
+  const peers = peerHosts(o.inventory, o.hostVars, o.hostRoles);
   const all = [...peers.values()];
   const problems: InputProblem[] = [];
   const seen = new Set<string>();

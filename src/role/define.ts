@@ -40,6 +40,11 @@ export interface PeerHost {
   groups: string[];
   /** its resolved variables (secrets included: roles may render them into files; reporters mask them) */
   vars: Record<string, unknown>;
+  /**
+   * the roles the playbook deploys on it, in any of its phases (whatever --phase or --limit select this run), e.g. so
+   * that Prometheus scrapes only what runs; undefined where it is not known (treat the host's groups as deployed)
+   */
+  roles?: string[];
 }
 
 export interface RoleContext<V> {

@@ -242,7 +242,7 @@ function peerList(plan: RunPlan): Map<string, PeerHost> {
   for (const [name, h] of plan.inventory.hosts) {
     const vars = plan.hostVars.get(name) ?? {};
     const address = String(vars.ansible_host ?? vars.host ?? name);
-    out.set(name, { name, address, groups: h.groups, vars });
+    out.set(name, { name, address, groups: h.groups, vars, roles: (plan.hostRoles.get(name) ?? []).map((r) => r.name) });
   }
   return out;
 }

@@ -49,6 +49,16 @@ describe('prometheus role', () => {
     ]);
   });
 
+  it('a group the inventory places but the playbook does not deploy (yet) has no target: no job DOWN', () => {
+    // as the runner sees minimal-5vm's hosts: the roles of the playbook on each (PeerHost.roles); Keycloak not deployed
+    const deployed = SEED.map((p) => ({ ...p, roles: ['common', 'node-exporter', ...(p.groups.includes('control_plane') ? ['etcd', 'patroni', 'nessie'] : []), ...(p.name === 'vm1' ? ['prometheus'] : []), ...(p.name === 'vm3' ? ['alertmanager'] : [])] }));
+    const c = config({}, deployed);
+    expect(c.scrape_configs.map((j) => j.job_name)).toEqual(['node', 'prometheus', 'alertmanager', 'etcd', 'patroni', 'nessie']);
+    // Nessie on VM2 only: the other two are no targets
+    const one = deployed.map((p) => ({ ...p, roles: p.roles.filter((r) => r !== 'nessie' || p.name === 'vm2') }));
+    expect(targets(config({}, one), 'nessie')).toEqual(['vm2=10.20.0.12:19121']);
+  });
+
   it('rules and config are checked by promtool before they replace the old files, rules first; loaded by the API, not a restart', () => {
     const list = opsOf();
     const rules = named(list, 'file', PROMETHEUS_RULES)!;
