@@ -40,13 +40,14 @@ export interface UnitOptions {
 }
 
 /**
- * One value of a systemd EnvironmentFile line (`NAME=<value>`): double-quoted with `\`, `"` and `$` escaped, so
- * systemd (and sh, for a value without backticks) reads it back byte for byte. A value with a newline cannot be
- * written: `onNewline` is the error's message.
+ * One value of a systemd EnvironmentFile line (`NAME=<value>`): double-quoted with `\`, `"`, `$` and `` ` `` escaped
+ * (the characters both systemd's and sh's double quotes unescape alike), so systemd reads it back byte for byte and so
+ * does sh sourcing the file (`set -a; . FILE`: a role's one-off commands with the service's environment). A value
+ * with a newline cannot be written: `onNewline` is the error's message.
  */
 export function environmentFileValue(value: string, onNewline: string): string {
   if (/[\n\r]/.test(value)) throw new Error(onNewline);
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '\\$')}"`;
+  return `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
 }
 
 export function unit(o: UnitOptions): Operation<FileFact> {

@@ -1,5 +1,6 @@
 // unit files are written under a temp dir; services are planned only (systemctl is never run for a change).
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_RELOAD, ENABLE_RELOAD, environmentFileValue, service, unit, type ServiceFact } from '../../src/ops/systemd.js';
@@ -107,5 +108,13 @@ describe('environmentFileValue', () => {
   it('double-quotes with \\ " $ escaped; a newline is refused with the caller\'s message', () => {
     expect(environmentFileValue('a"b\\c$d e', 'x')).toBe('"a\\"b\\\\c\\$d e"');
     expect(() => environmentFileValue('a\nb', 'X: a value holds a newline')).toThrow('X: a value holds a newline');
+  });
+
+  it('escapes backticks too: sh sourcing the file reads every value back byte for byte', () => {
+    const value = `p'w "q" \\ $HOME \`id\` $(id) ; & | < > * ~ #`;
+    const file = join(tmp(), 'x.env');
+    writeFileSync(file, `X=${environmentFileValue(value, 'x')}\n`);
+    const r = spawnSync('sh', ['-c', `set -a; . "$1"; printf %s "$X"`, 'sh', file], { encoding: 'utf8' });
+    expect(r.stdout).toBe(value);
   });
 });
