@@ -42,8 +42,9 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'iam-redis', 'iam-redis-sentinel', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
-    const placed = (i: number) => plan.phases[i].hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'streaming-connect', 'catalog', 'iam-redis', 'iam-redis-sentinel', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
+    const phase = (i: number | string) => (typeof i === 'number' ? plan.phases[i] : plan.phases.find((p) => p.phase.name === i)!);
+    const placed = (i: number | string) => phase(i).hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed(2)).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
     expect(placed(3)).toEqual([]); // no ZooKeeper in this seed
     expect(placed(4)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['haproxy', 'keepalived']]));
@@ -55,14 +56,28 @@ describe('plan: minimal-5vm', () => {
     expect(kafka.map((v) => [v.node_id, v.kafka_version, v.kafka_process_roles, v.kafka_heap, v.kafka_default_replication_factor, v.kafka_min_insync_replicas])).toEqual(
       [1, 2, 3].map((id) => [id, '3.9.0', 'broker,controller', '16g', 3, 2]),
     );
+    // Phase 4: Kafka Connect on VM5 (8083) against the brokers of VM1-VM3
+    expect(placed('streaming-connect')).toEqual([['vm5', ['kafka-connect']]]);
+    expect(phase('streaming-connect').hosts[0].roles[0].vars).toMatchObject({ kafka_connect_version: '3.9.0', kafka_connect_port: 8083, kafka_connect_bootstrap_group: 'kafka', kafka_connect_heap: '2g' });
+    // Phase 5: Nessie on VM1-3, its version store on the Patroni cluster through the VIP's primary port, Java 21+
+    expect(placed('catalog')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['nessie']]));
+    const nessie = phase('catalog').hosts.map((h) => h.roles[0].vars);
+    expect(nessie.map((v) => [v.nessie_version, v.nessie_port, v.nessie_heap, v.nessie_jdbc_url, v.nessie_jdbc_password, v.nessie_database_group])).toEqual(
+      [1, 2, 3].map(() => ['0.99.0', 19120, '3g', 'jdbc:postgresql://10.20.0.100:5000/nessie', '', 'patroni']),
+    );
+    expect(plan.hostVars.get('vm1')!.java_archive_releases).toEqual(['23.0.2+7']);
     // the seed: Redis master VM3, replica VM2; Sentinels on VM1-VM3
-    expect(placed(8)).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
-    expect(placed(9)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
+    expect(placed('iam-redis')).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
+    expect(placed('iam-redis-sentinel')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
+    // Phase 9: Keycloak 26.0.7 clustered on VM1-3, 8080, behind HAProxy, its database on the Patroni cluster
+    expect(placed('iam-keycloak')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['keycloak']]));
+    const kc = phase('iam-keycloak').hosts[0].roles[0].vars;
+    expect([kc.keycloak_version, kc.keycloak_http_port, kc.keycloak_db_url, kc.keycloak_hostname]).toEqual(['26.0.7', 8080, 'jdbc:postgresql://10.20.0.100:5000/keycloak', 'http://keycloak.datalyptica.local']);
     // Phase 10: node exporters everywhere, Alertmanager on VM3 (9095: Kafka's controller has 9093), Prometheus on VM1
-    expect(placed(10)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5'].map((h) => [h, ['node-exporter']]));
-    expect(placed(11)).toEqual([['vm3', ['alertmanager']]]);
-    expect(plan.phases[11].hosts[0].roles[0].vars.alertmanager_port).toBe(9095);
-    expect(placed(12)).toEqual([['vm1', ['prometheus']]]);
+    expect(placed('monitoring-exporters')).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5'].map((h) => [h, ['node-exporter']]));
+    expect(placed('monitoring-alertmanager')).toEqual([['vm3', ['alertmanager']]]);
+    expect(phase('monitoring-alertmanager').hosts[0].roles[0].vars.alertmanager_port).toBe(9095);
+    expect(placed('monitoring-prometheus')).toEqual([['vm1', ['prometheus']]]);
     expect(plan.phases[0].hosts.map((h) => h.name)).toEqual(['vm1', 'vm2', 'vm3', 'vm4', 'vm5']);
     const vm1 = plan.phases[0].hosts[0].roles[0];
     expect(vm1.name).toBe('common');
@@ -85,8 +100,11 @@ describe('plan: minimal-5vm', () => {
       ['data-layer', []],
       ['databases', []],
       ['streaming', []],
+      ['streaming-connect', ['vm5']],
+      ['catalog', []],
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
+      ['iam-keycloak', []],
       ['monitoring-exporters', ['vm4', 'vm5']],
       ['monitoring-alertmanager', []],
       ['monitoring-prometheus', []],
