@@ -51,6 +51,12 @@ export interface PhaseValuesInput {
   stateDir: string;
   check: boolean;
   profile: Profile;
+  /**
+   * check mode: the copies earlier phases of this run would have written (name -> host -> value). A later phase
+   * counts them as on the host (the same value, no second generation, no copy to write again), so that `--check`
+   * over several phases that share a value predicts what the run does.
+   */
+  assumed?: Map<string, Map<string, string>>;
 }
 
 const offline = (vars: Record<string, unknown>, self: PeerHost, peers: Map<string, PeerHost>): OfflineContext<any> => ({
@@ -133,7 +139,8 @@ export async function resolvePhaseValues(inp: PhaseValuesInput): Promise<PhaseVa
       if (needFacts && parsed) out.facts.set(host, parsed[i] as HostFacts);
       if (needFacts) i++;
       for (const a of list) {
-        const r: HostReading = parsed ? { host, read: parsed[i] as string, stored: parsed[i + 1] as string } : { host, read: '', stored: '', unreachable };
+        const assumed = inp.check ? inp.assumed?.get(a.name)?.get(host) : undefined;
+        const r: HostReading = parsed ? { host, read: parsed[i] as string, stored: (parsed[i + 1] as string) || (assumed ?? '') } : { host, read: '', stored: '', unreachable };
         i += 2;
         const l = readings.get(a.name) ?? [];
         l.push(r);
@@ -163,6 +170,8 @@ export async function resolvePhaseValues(inp: PhaseValuesInput): Promise<PhaseVa
     if (d.spec.secret) plan.secretValues.add(res.value);
     for (const h of phase.hosts) {
       if (!peers.get(h.name)?.groups.includes(d.spec.group) || res.stopped?.has(h.name)) continue;
+      // check mode: an earlier phase's copy of this value would already be there
+      if (inp.check && inp.assumed?.get(name)?.get(h.name) === res.value) continue;
       const list = out.engineOps.get(h.name) ?? [];
       list.push({ role: d.role, op: keepValue(inp.stateDir, d.spec, res) });
       out.engineOps.set(h.name, list);

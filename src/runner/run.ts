@@ -42,6 +42,8 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
   const totals = new Map<string, HostCounts & { elapsedMs: number }>();
   const dead = new Map<string, { unreachable: boolean }>();
   const facts = new Map<string, HostFacts>();
+  /** check mode: the cluster-value copies earlier phases would have written (name -> host -> value) */
+  const checkCopies = new Map<string, Map<string, string>>();
   const peers = peerList(plan);
   const allHosts = [...new Set(plan.phases.flatMap((p) => p.hosts.map((h) => h.name)))];
   for (const h of allHosts) totals.set(h, { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, elapsedMs: 0 });
@@ -98,8 +100,21 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
         stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
         check: o.check,
         profile,
+        assumed: checkCopies,
       });
       for (const [h, f] of values.facts) facts.set(h, f);
+      // check mode: the copies this phase would write count as written for the later phases
+      if (o.check) {
+        for (const [h, list] of values.engineOps) {
+          for (const { op } of list) {
+            const value = op.kind === 'cluster-value' ? values.values.get(op.name) : undefined;
+            if (value === undefined) continue;
+            const hosts = checkCopies.get(op.name) ?? new Map<string, string>();
+            hosts.set(h, value);
+            checkCopies.set(op.name, hosts);
+          }
+        }
+      }
       for (const [h, why] of values.stopped) if (live.some((x) => x.name === h)) fail(h, new Error(why));
       if (values.problems.length) {
         for (const h of live) fail(h.name, new Error(`cluster values: ${values.problems.join('; ')}`));

@@ -203,6 +203,32 @@ describe('cluster values on a host', () => {
     expect(inv.code).toBe(2);
     expect((inv.events.find((e) => e.type === 'run-aborted') as any).reason).toMatch(/the inventory sets test_cluster_id to \*\*\* \(sha256 [0-9a-f]{8}\) but a \(the orch copy\): \*\*\*/);
   });
+
+  it('check mode over two phases sharing a value (the redis role and a role using its password): generated once, the copy written once, as the run does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-cv-'));
+    const state = join(dir, 'state');
+    let made = 0;
+    const shared = (phase: string) =>
+      defineRole({
+        name: `user${phase}`,
+        description: 'test',
+        vars: {},
+        clusterValues: () => [{ name: 'shared_pw', doc: 'shared', group: 'members', generate: () => `pw${++made}`, secret: true }],
+        operations: ({ host, cluster }) => [fileOp(join(dir, `${host.name}.${phase}.conf`), `pw=${cluster('shared_pw')}\n`)],
+      });
+    const plan = () => testPlan(['a', 'b'], [{ name: 'one', role: shared('1') }, { name: 'two', role: shared('2') }], { groups: ['all', 'members'] });
+    const changedOf = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'op-result' && e.result.status === 'changed' ? [`${e.phase} ${e.host} ${e.result.kind} ${e.result.name}`] : [])).sort();
+    const check = await run(plan(), state, true);
+    expect(check.code).toBe(0);
+    expect(made).toBe(1);
+    const predicted = changedOf(check.events);
+    expect(predicted.filter((c) => c.includes('cluster-value'))).toEqual(['one a cluster-value shared_pw', 'one b cluster-value shared_pw']);
+    const first = await run(plan(), state);
+    expect(first.code).toBe(0);
+    expect(changedOf(first.events)).toEqual(predicted);
+    expect(made).toBe(2);
+    for (const f of ['a.1.conf', 'b.1.conf', 'a.2.conf', 'b.2.conf']) expect(readFileSync(join(dir, f), 'utf8')).toBe('pw=pw2\n');
+  });
 });
 
 describe('host facts in the first facts script', () => {
