@@ -23,6 +23,10 @@ export default defineRole({
         'check: { path (HTTP GET, else TCP connect), port, status }, balance }] }. Default: the seed (PostgreSQL primary on 5000 and replicas on 5001 ' +
         "through Patroni's /primary and /replica on 8008; Keycloak, Nessie, Grafana, Trino, Airflow, JupyterHub on port 80 by *.datalyptica.local name)",
     }),
+    haproxy_extra_frontends: v.list<HaproxyFrontend>(FRONTEND_SCHEMA, {
+      default: [],
+      doc: 'frontends added after haproxy_frontends (same shape): an inventory adds its own and keeps the default list, e.g. minimal-5vm\'s Nessie API on the VIP',
+    }),
     haproxy_stats_port: v.port({ default: 8404, doc: 'stats page (/stats) and health endpoint (/healthz) of HAProxy itself' }),
     haproxy_maxconn: v.int({ default: 4096, minimum: 1, doc: 'global maxconn' }),
     haproxy_tcp_timeout: v.str({ default: '30m', pattern: '^[0-9]+(ms|s|m|h)$', doc: 'client/server timeout of tcp frontends (database sessions)' }),
@@ -31,18 +35,18 @@ export default defineRole({
   declares: ({ vars }) => ({
     ports: [
       { port: vars.haproxy_stats_port, variable: 'haproxy_stats_port', description: 'HAProxy stats and /healthz' },
-      ...vars.haproxy_frontends.map((f) => ({ port: f.port, variable: 'haproxy_frontends', description: `HAProxy frontend ${f.name} (${f.mode})` })),
+      ...frontends(vars).map((f) => ({ port: f.port, variable: 'haproxy_frontends', description: `HAProxy frontend ${f.name} (${f.mode})` })),
     ],
     memoryMb: 512,
     cpus: 0.5,
   }),
   validate: ({ vars, allHosts }) => {
     const groups = new Set(allHosts().flatMap((h) => h.groups));
-    return frontendProblems(vars.haproxy_frontends, (g) => groups.has(g));
+    return frontendProblems(frontends(vars), (g) => groups.has(g));
   },
   operations({ vars, host, group }) {
     const cfg = renderHaproxyCfg(
-      { frontends: vars.haproxy_frontends, statsPort: vars.haproxy_stats_port, maxconn: vars.haproxy_maxconn, tcpTimeout: vars.haproxy_tcp_timeout, httpTimeout: vars.haproxy_http_timeout },
+      { frontends: frontends(vars), statsPort: vars.haproxy_stats_port, maxconn: vars.haproxy_maxconn, tcpTimeout: vars.haproxy_tcp_timeout, httpTimeout: vars.haproxy_http_timeout },
       group,
       host.facts,
     );
@@ -54,3 +58,5 @@ export default defineRole({
     ];
   },
 });
+
+const frontends = (vars: { haproxy_frontends: HaproxyFrontend[]; haproxy_extra_frontends: HaproxyFrontend[] }) => [...vars.haproxy_frontends, ...vars.haproxy_extra_frontends];

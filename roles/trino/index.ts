@@ -9,6 +9,7 @@ import type { Operation } from '../../src/ops/types.js';
 import { pickJavaHome } from '../java/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
+import { databasePasswordName, databasePasswordValue } from '../../src/role/database-password.js';
 import {
   CATALOG_DIR,
   DATA_SIZE_PATTERN,
@@ -102,6 +103,8 @@ export default defineRole({
       { default: {}, doc: 'catalog name -> its properties (connector.name and the connector\'s keys); credentials as ${ENV:NAME} from trino_secrets' },
     ),
     trino_secrets: v.map<string>({ type: 'string' }, { default: {}, secret: true, doc: 'NAME -> value: the EnvironmentFile the catalogs read as ${ENV:NAME} (0640 root:trino)' }),
+    trino_database_passwords: v.map<string>({ type: 'string', pattern: '^[a-z_][a-z0-9_]*$' }, { default: {}, doc: "NAME -> database owner: ${ENV:NAME} is that owner's password generated on trino_database_group's PostgreSQL cluster (cluster value db_password_<owner>), unless trino_secrets gives NAME" }),
+    trino_database_group: v.str({ default: 'patroni', doc: 'inventory group of the PostgreSQL cluster whose generated owner passwords trino_database_passwords names' }),
     trino_extra_config: v.map<string | number | boolean>({ type: ['string', 'number', 'boolean'] }, { default: {}, doc: 'more config.properties entries of every process' }),
     trino_java_home: v.str({ default: '', pattern: '^(|/.*)$', emptyAllowed: true, doc: "JAVA_HOME of the servers; empty: the java role's smallest JDK new enough for the release" }),
     trino_log_level: v.oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'] as const, { default: 'INFO', doc: 'io.trino level in log.properties' }),
@@ -138,6 +141,9 @@ export default defineRole({
       out.push((e as Error).message);
     }
     out.push(...catalogProblems(tv));
+    if (generatedPasswords(vars).length && !group(vars.trino_database_group).length) {
+      out.push(`trino_database_passwords: group ${vars.trino_database_group} (trino_database_group) has no hosts to hold the generated passwords: give them in trino_secrets or name the PostgreSQL cluster's group`);
+    }
     if (!trinoRelease(vars.trino_version, vars.trino_sha512)) {
       out.push(`trino_version ${vars.trino_version}: not in the artifact catalogue (it has 469, 470, 476): set trino_sha512 to the sha512 of io/trino/trino-server/${vars.trino_version}/trino-server-${vars.trino_version}.tar.gz`);
     }
@@ -152,6 +158,8 @@ export default defineRole({
     }
     return out;
   },
+
+  clusterValues: ({ vars }) => generatedPasswords(vars).map(([, owner]) => databasePasswordValue(owner, vars.trino_database_group)),
 
   declares: ({ vars, host, group }) => {
     const c = clusterOf(group(vars.trino_coordinator_group), group(vars.trino_worker_group), vars as unknown as TrinoVars);
@@ -181,7 +189,7 @@ export default defineRole({
     };
   },
 
-  operations: ({ vars, host, group, exported }) => {
+  operations: ({ vars, host, group, exported, cluster }) => {
     const tv = vars as unknown as TrinoVars;
     const rel = trinoRelease(vars.trino_version, vars.trino_sha512);
     if (!rel) throw new Error(`trino_version ${vars.trino_version} is not in the artifact catalogue: set trino_sha512`);
@@ -210,7 +218,7 @@ export default defineRole({
         ops.file({ path: `${CATALOG_DIR}/${name}.properties`, content: catalogProperties(name, props), owner: 'root', group: user, mode: 0o640, notify: units }),
       ),
       ops.prune({ dir: CATALOG_DIR, suffix: '.properties', keep: catalogFiles, notify: units }),
-      ops.file({ path: SECRETS_FILE, content: secretsEnv(vars.trino_secrets), owner: "root", group: user, mode: 0o640, secret: true, notify: units }),
+      ops.file({ path: SECRETS_FILE, content: secretsEnv({ ...Object.fromEntries(generatedPasswords(vars).map(([name, owner]) => [name, cluster(databasePasswordName(owner))])), ...vars.trino_secrets }), owner: "root", group: user, mode: 0o640, secret: true, notify: units }),
       ops.dir({ path: '/usr/local/libexec', owner: 'root', group: 'root', mode: 0o755 }),
       ops.file({ path: QUERY_SCRIPT, content: queryScript(), owner: 'root', group: 'root', mode: 0o755 }),
     ];
@@ -272,4 +280,9 @@ export function trinoRelease(version: string, sha512: string): Release | undefin
     const topDir = `trino-server-${version}`;
     return { service: 'trino', version, base: 'https://repo1.maven.org/maven2/', path: `io/trino/trino-server/${version}/${topDir}.tar.gz`, fileName: `${topDir}.tar.gz`, topDir, sha512: sha512.toLowerCase(), checksumSource: 'the inventory (trino_sha512)' };
   }
+}
+
+/** trino_database_passwords entries trino_secrets does not give: [ENV name, owner] */
+function generatedPasswords(vars: { trino_database_passwords: Record<string, string>; trino_secrets: Record<string, string> }): Array<[string, string]> {
+  return Object.entries(vars.trino_database_passwords).filter(([name]) => !(name in vars.trino_secrets));
 }

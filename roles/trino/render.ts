@@ -234,8 +234,9 @@ const CREDENTIAL_KEY = /(password|secret|access-key|secret-key|token|credentials
 export const CATALOG_NAME = /^[a-z][a-z0-9_]*$/;
 
 /** Problems of the catalogs: names, connector.name, credentials only as references to trino_secrets. */
-export function catalogProblems(v: Pick<TrinoVars, 'trino_catalogs' | 'trino_secrets'>): string[] {
+export function catalogProblems(v: Pick<TrinoVars, 'trino_catalogs' | 'trino_secrets'> & { trino_database_passwords?: Record<string, string> }): string[] {
   const out: string[] = [];
+  const defined = new Set([...Object.keys(v.trino_secrets), ...Object.keys(v.trino_database_passwords ?? {})]);
   for (const [name, props] of Object.entries(v.trino_catalogs)) {
     if (!CATALOG_NAME.test(name)) out.push(`trino_catalogs.${name}: a catalog name is lowercase letters, digits and _ (it is the SQL name and the file name)`);
     if (!props || typeof props !== 'object' || !props['connector.name']) out.push(`trino_catalogs.${name}: connector.name is missing (e.g. iceberg, postgresql, clickhouse)`);
@@ -245,13 +246,16 @@ export function catalogProblems(v: Pick<TrinoVars, 'trino_catalogs' | 'trino_sec
         out.push(`trino_catalogs.${name}.${k}: a credential is not written into the catalog file: put it in trino_secrets (e.g. TRINO_${name.toUpperCase()}_PASSWORD) and write \${ENV:TRINO_${name.toUpperCase()}_PASSWORD} here`);
       }
       for (const m of s.matchAll(ENV_REF)) {
-        if (!(m[1] in v.trino_secrets)) out.push(`trino_catalogs.${name}.${k} refers to \${ENV:${m[1]}}, which trino_secrets does not define`);
+        if (!defined.has(m[1])) out.push(`trino_catalogs.${name}.${k} refers to \${ENV:${m[1]}}, which neither trino_secrets nor trino_database_passwords defines`);
       }
       if (/[\n\r]/.test(s)) out.push(`trino_catalogs.${name}.${k}: a value holds a newline`);
     }
   }
   for (const k of Object.keys(v.trino_secrets)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) out.push(`trino_secrets.${k}: an environment variable name is letters, digits and _`);
+  }
+  for (const k of Object.keys(v.trino_database_passwords ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) out.push(`trino_database_passwords.${k}: an environment variable name is letters, digits and _`);
   }
   return out;
 }

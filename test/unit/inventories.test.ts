@@ -25,6 +25,9 @@ async function plan(inventory: string, playbook: string = SITE, extra: string[] 
   return buildPlan({ inventory: loadInventory(inventory, { projectRoot }), playbook: loadPlaybook(playbook), registry, extraVars: parseExtraVars(extra, projectRoot) });
 }
 
+/** enterprise-50vm's operator secrets file, as site.yml needs it: the S3 keys of its Iceberg catalog (trino.yml) */
+const ENTERPRISE_SECRETS = [JSON.stringify({ trino_secrets: { TRINO_S3_ACCESS_KEY: 'operator-s3-key-1', TRINO_S3_SECRET_KEY: 'operator-s3-secret-2' } })];
+
 /** A playbook written for the test: phases of landed roles that site.yml does not run yet. */
 function playbook(text: string): string {
   const f = join(mkdtempSync(join(tmpdir(), 'orch-inventories-')), 'pb.yml');
@@ -316,7 +319,7 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
 
   it("has every VM of the document's tables, by tier, with its address, subnet and size", async () => {
     const inv = loadInventory('enterprise-50vm', { projectRoot });
-    const p = await plan('enterprise-50vm');
+    const p = await plan('enterprise-50vm', SITE, ENTERPRISE_SECRETS);
     const v = (h: string) => p.hostVars.get(h)!;
     expect(inv.hosts.size).toBe(TABLE.reduce((s, r) => s + r[2], 0));
     for (const [tier, prefix, n, vcpus, gb, first] of TABLE) {
@@ -372,7 +375,7 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
   });
 
   it('plans site.yml: etcd, HAProxy + Keepalived, Patroni and Redis on their own tiers, quorums of 3, nothing oversubscribed', async () => {
-    const p = await plan('enterprise-50vm');
+    const p = await plan('enterprise-50vm', SITE, ENTERPRISE_SECRETS);
     expect(phaseHosts(p, 'os-preparation')).toHaveLength(65);
     expect(phaseHosts(p, 'coordination')).toEqual(names('etcd', 3));
     expect(phaseHosts(p, 'load-balancer')).toEqual(names('lb', 3));
@@ -403,7 +406,12 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(http.backends.find((b) => b.name === 'airflow')).toMatchObject({ group: 'airflow_webserver', port: 8080 });
     expect(http.backends.find((b) => b.name === 'trino')).toMatchObject({ group: 'trino_coordinator' });
     expect(Object.keys(notAutomated(p))).not.toContain('kafka');
-    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master', 'trino', 'airflow_scheduler', 'superset']));
+    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master', 'airflow_scheduler', 'superset']));
+    // the catalog, query and IAM tiers: Nessie x3, Trino 2 coordinators + 3 workers, Keycloak x3
+    expect(phaseHosts(p, 'catalog')).toEqual(names('nessie', 3));
+    expect(phaseHosts(p, 'query')).toEqual(['trino-coord01', 'trino-coord02', 'trino-worker01', 'trino-worker02', 'trino-worker03']);
+    expect(phaseHosts(p, 'iam-keycloak')).toEqual(names('keycloak', 3));
+    expect(Object.keys(notAutomated(p))).not.toEqual(expect.arrayContaining(['nessie']));
   });
 
   it('validates the streaming tier against the landed roles: 5 brokers, 3 KRaft controllers, Schema Registry on its 3 VMs', async () => {
@@ -426,7 +434,7 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
   });
 
   it('gives every clustered host a node_id unique in its cluster', async () => {
-    const p = await plan('enterprise-50vm');
+    const p = await plan('enterprise-50vm', SITE, ENTERPRISE_SECRETS);
     const inv = p.inventory;
     for (const g of ['etcd', 'patroni', 'kafka', 'schema_registry', 'kafka_connect', 'clickhouse', 'clickhouse_keeper', 'redis', 'keycloak', 'nessie', 'spark_master', 'flink_jobmanager', 'trino_coordinator', 'prometheus', 'grafana', 'loki']) {
       const ids = hostsOf(inv, g).map((h) => p.hostVars.get(h)!.node_id);
@@ -440,21 +448,27 @@ describe('the query tier (role trino) on minimal-5vm and enterprise-50vm', () =>
   const SECRETS = (names: string[]) => [JSON.stringify({ trino_secrets: Object.fromEntries(names.map((n, i) => [n, `operator-secret-${i}-x`])) })];
 
   it('minimal-5vm: the coordinator that is also a worker on VM4 (8080), two workers on VM5 (8080, 8081), Java 23 beside 17, the catalogs', async () => {
-    const p = await plan('minimal-5vm', QUERY, SECRETS(['TRINO_S3_ACCESS_KEY', 'TRINO_S3_SECRET_KEY', 'TRINO_CLICKHOUSE_PASSWORD', 'TRINO_POSTGRESQL_PASSWORD']));
+    const p = await plan('minimal-5vm');
     expect(phaseHosts(p, 'query')).toEqual(['vm4', 'vm5']);
     expect(p.declared!.get('vm4')!.ports.filter((x) => x.variable === 'trino_http_port').map((x) => x.port)).toEqual([8080]);
     expect(p.declared!.get('vm5')!.ports.filter((x) => x.variable === 'trino_http_port').map((x) => x.port)).toEqual([8080, 8081]);
-    expect(varsOf(p, 'vm4', 'trino')).toMatchObject({ trino_version: '469', trino_jvm_heap: '26G' });
-    expect(Object.keys(varsOf(p, 'vm5', 'trino').trino_catalogs as object).sort()).toEqual(['clickhouse', 'iceberg', 'postgresql']);
+    expect(varsOf(p, 'vm4', 'trino')).toMatchObject({ trino_version: '469', trino_jvm_heap: '26G', trino_database_passwords: { TRINO_POSTGRESQL_PASSWORD: 'datalyptica' } });
+    const catalogs = varsOf(p, 'vm5', 'trino').trino_catalogs as Record<string, Record<string, unknown>>;
+    expect(Object.keys(catalogs).sort()).toEqual(['iceberg', 'postgresql']);
+    // Nessie through HAProxy's 19130 on the VIP, PostgreSQL through its 5000 (the inventory's keepalived_vip)
+    expect(catalogs.iceberg['iceberg.nessie-catalog.uri']).toBe('http://10.20.0.100:19130/api/v2');
+    expect(catalogs.postgresql['connection-url']).toBe('jdbc:postgresql://10.20.0.100:5000/datalyptica');
     expect(varsOf(p, 'vm4', 'java').java_archive_releases).toEqual(['23.0.2+7']);
     // 3 Trino processes of 26G heaps (x1.2 declared) over the two data-plane VMs
-    expect(p.declared!.get('vm5')!.memoryMb).toBe(2 * Math.round(26 * 1024 * 1.2));
-    // without the operator's secrets the catalogs' credentials are missing: refused before any host is touched
-    await expect(plan('minimal-5vm', QUERY)).rejects.toThrow(/trino_catalogs\.iceberg\.s3\.aws-access-key refers to \$\{ENV:TRINO_S3_ACCESS_KEY\}, which trino_secrets does not define/);
+    expect(p.declared!.get('vm5')!.memoryMb).toBe(2 * Math.round(26 * 1024 * 1.2) + p.declared!.get('vm5')!.roles.filter((r) => r.role !== 'trino').reduce((a, r) => a + (r.memoryMb ?? 0), 0));
+    // HAProxy serves the Nessie API on 19130 beside the seed's frontends
+    expect(p.declared!.get('vm1')!.ports.filter((x) => x.role === 'haproxy').map((x) => x.port)).toEqual([8404, 5000, 5001, 80, 19130]);
   });
 
   it('enterprise-50vm: 2 coordinators (no tasks) and 3 workers, heaps from their VMs, the Iceberg catalog through Nessie on S3', async () => {
     const p = await plan('enterprise-50vm', QUERY, SECRETS(['TRINO_S3_ACCESS_KEY', 'TRINO_S3_SECRET_KEY']));
+    // without the operator's secrets the catalog's S3 keys are missing: refused before any host is touched
+    await expect(plan('enterprise-50vm', QUERY)).rejects.toThrow(/trino_catalogs\.iceberg\.s3\.aws-access-key refers to \$\{ENV:TRINO_S3_ACCESS_KEY\}, which neither trino_secrets nor trino_database_passwords defines/);
     expect(phaseHosts(p, 'query')).toEqual(['trino-coord01', 'trino-coord02', 'trino-worker01', 'trino-worker02', 'trino-worker03']);
     expect(varsOf(p, 'trino-coord02', 'trino')).toMatchObject({ trino_jvm_heap: '51G' });
     expect(varsOf(p, 'trino-worker01', 'trino')).toMatchObject({ trino_jvm_heap: '102G' });

@@ -101,6 +101,16 @@ describe('haproxy role', () => {
     ]);
   });
 
+  it('haproxy_extra_frontends come after the default list (minimal-5vm: the Nessie API on 19130), declared and checked with it', () => {
+    const extra = [{ name: 'nessie_api', port: 19130, mode: 'http' as const, backends: [{ name: 'nessie_api', group: 'nessie', port: 19120, check: { path: '/api/v2/config' } }] }];
+    const c = ctx('debian', { haproxy_extra_frontends: extra });
+    expect(haproxy.declares!(c).ports!.map((p) => p.port)).toEqual([8404, 5000, 5001, 80, 19130]);
+    expect(haproxy.validate!(c)).toEqual([]);
+    const text = (haproxy.operations(c).find((o) => o.name === '/etc/haproxy/haproxy.cfg')!.plan({ stat: null, sha256: null } as never) as { diff: { after: string } }).diff.after;
+    expect(text).toMatch(/frontend postgres_primary[^]*frontend http[^]*frontend nessie_api\n {4}bind \*:19130\n {4}mode http/);
+    expect(haproxy.validate!(ctx('debian', { haproxy_extra_frontends: [{ ...extra[0], port: 5000 }] }))).toContain('haproxy_frontends: port 5000 is bound by two frontends');
+  });
+
   it('a backend whose group has no hosts renders, and answers 503', () => {
     const text = renderHaproxyCfg({ frontends: [SEED_FRONTENDS[2]], statsPort: 8404, maxconn: 10, tcpTimeout: '30m', httpTimeout: '1m' }, () => [], { osFamily: 'debian' });
     expect(text).toContain('    # inventory group keycloak has no hosts: requests get 503\n');

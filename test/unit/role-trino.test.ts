@@ -307,7 +307,7 @@ describe('trino: catalogs and their secrets', () => {
       'trino_catalogs.sales.connection-password: a credential is not written into the catalog file: put it in trino_secrets (e.g. TRINO_SALES_PASSWORD) and write ${ENV:TRINO_SALES_PASSWORD} here',
     ]);
     expect(catalogProblems(tv({ trino_catalogs: { sales: { ...pg, 'connection-password': '${ENV:PG_PW}' } } }))).toEqual([
-      'trino_catalogs.sales.connection-password refers to ${ENV:PG_PW}, which trino_secrets does not define',
+      'trino_catalogs.sales.connection-password refers to ${ENV:PG_PW}, which neither trino_secrets nor trino_database_passwords defines',
     ]);
     expect(catalogProblems(tv({ trino_catalogs: { sales: { ...pg, 'connection-password': '${ENV:PG_PW}' } }, trino_secrets: { PG_PW: 'x' } }))).toEqual([]);
     // the other credential names: S3 keys, tokens
@@ -344,6 +344,30 @@ describe('trino: catalogs and their secrets', () => {
     const r = sh(`. ${join(d, 'secrets.env')} && printf '%s' "$TRINO_SALES_PASSWORD"`);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(value);
+  });
+});
+
+describe('trino: database passwords generated on the PostgreSQL cluster', () => {
+  const PG = { 'connector.name': 'postgresql', 'connection-url': 'jdbc:postgresql://10.20.0.100:5000/datalyptica', 'connection-user': 'datalyptica', 'connection-password': '${ENV:TRINO_POSTGRESQL_PASSWORD}' };
+  const withPatroni = [...MINIMAL, peer('vm1', '10.20.0.11', ['control_plane', 'patroni'])];
+  it('${ENV:NAME} of trino_database_passwords is the owner\'s generated password (cluster value db_password_<owner>) in secrets.env', () => {
+    const vars = { trino_catalogs: { postgresql: PG }, trino_database_passwords: { TRINO_POSTGRESQL_PASSWORD: 'datalyptica' }, java_archive_releases: ['23.0.2+7'] };
+    const c = ctx({ peers: withPatroni, vars });
+    expect(validate(c)).toEqual([]);
+    expect(trino.clusterValues!(c as any).map((v) => [v.name, v.group, v.secret])).toEqual([['db_password_datalyptica', 'patroni', true]]);
+    const list = trino.operations({ ...c, cluster: (n: string) => (n === 'db_password_datalyptica' ? 'Generated-pg-5' : '') } as any) as Operation<any>[];
+    expect(fileOf(list, SECRETS_FILE)).toMatch(/^TRINO_POSTGRESQL_PASSWORD="?Generated-pg-5"?$/m);
+    expect(fileOf(list, `${CATALOG_DIR}/postgresql.properties`)).not.toContain('Generated-pg-5');
+  });
+  it('trino_secrets gives it instead (no cluster value); no cluster group to hold it is refused; an undefined NAME is named', () => {
+    const given = ctx({ peers: withPatroni, vars: { trino_catalogs: { postgresql: PG }, trino_database_passwords: { TRINO_POSTGRESQL_PASSWORD: 'datalyptica' }, trino_secrets: { TRINO_POSTGRESQL_PASSWORD: 'Given-7' } } });
+    expect(trino.clusterValues!(given as any)).toEqual([]);
+    expect(validate(ctx({ vars: { trino_catalogs: { postgresql: PG }, trino_database_passwords: { TRINO_POSTGRESQL_PASSWORD: 'datalyptica' } } }))).toContain(
+      'trino_database_passwords: group patroni (trino_database_group) has no hosts to hold the generated passwords: give them in trino_secrets or name the PostgreSQL cluster\'s group',
+    );
+    expect(validate(ctx({ peers: withPatroni, vars: { trino_catalogs: { postgresql: PG } } }))).toContain(
+      'trino_catalogs.postgresql.connection-password refers to ${ENV:TRINO_POSTGRESQL_PASSWORD}, which neither trino_secrets nor trino_database_passwords defines',
+    );
   });
 });
 
