@@ -253,7 +253,7 @@ RELEASES.push(
  * its release tag, under dl.min.io's archive (`server/minio/release/linux-amd64/archive/minio.RELEASE...`). Kept
  * whole (ops.artifact with unpack: false, mode 0755); topDir is the directory the role places it in.
  */
-export function minioRelease(version: string, arch: string, sha256: string, checksumSource: string): Release {
+export function minioRelease(version: string, arch: string, sha: { sha256: string } | { sha512: string }, checksumSource: string): Release {
   const fileName = `minio.${version}`;
   return {
     service: 'minio',
@@ -263,7 +263,7 @@ export function minioRelease(version: string, arch: string, sha256: string, chec
     path: `server/minio/release/linux-${arch}/archive/${fileName}`,
     fileName,
     topDir: `minio-${version}`,
-    sha256: normaliseSha256(sha256),
+    ...('sha256' in sha ? { sha256: normaliseSha256(sha.sha256) } : { sha512: normaliseSha512(sha.sha512) }),
     checksumSource,
   };
 }
@@ -277,8 +277,8 @@ export function minioRelease(version: string, arch: string, sha256: string, chec
 // Tests here run a source build instead (src/sim/artifacts/minio.ts says which).
 const MINIO_PINS = 'sha256 pinned for this dl.min.io URL by several independent public install scripts and Dockerfiles that verify it (sha256sum -c)';
 RELEASES.push(
-  minioRelease('RELEASE.2025-09-07T16-13-09Z', 'amd64', '7c5bd8512c6e966455b1d198209358b2d191c77a83ab377c4073281065fb855f', MINIO_PINS),
-  minioRelease('RELEASE.2025-09-07T16-13-09Z', 'arm64', '5c83cd2cf151717ba0243f73e1c7802ff36e272b67144bdd7f1f7d684fd6f03d', `${MINIO_PINS} (arm64: two of them)`),
+  minioRelease('RELEASE.2025-09-07T16-13-09Z', 'amd64', { sha256: '7c5bd8512c6e966455b1d198209358b2d191c77a83ab377c4073281065fb855f' }, MINIO_PINS),
+  minioRelease('RELEASE.2025-09-07T16-13-09Z', 'arm64', { sha256: '5c83cd2cf151717ba0243f73e1c7802ff36e272b67144bdd7f1f7d684fd6f03d' }, `${MINIO_PINS} (arm64: two of them)`),
 );
 
 /** Eclipse Temurin's architecture names in its archive names (x64, aarch64 ...), by the kernel's (uname -m). */
