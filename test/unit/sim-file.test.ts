@@ -48,8 +48,8 @@ describe("an inventory's sim.yml", () => {
   });
 
   it('lists the artifacts the hosts get from a mirror on the controller: built, official or the local JDK', () => {
-    const s = loadSimFile(dirWith('artifacts:\n  - { service: kafka, version: 3.9.0, sha512_vars: [kafka_sha512, kafka_connect_sha512] }\n  - { service: trino, version: 476, official: true }\n  - { jdk: 23 }\n'))!;
-    expect(s.artifacts).toEqual([{ service: 'kafka', version: '3.9.0', sha512Vars: ['kafka_sha512', 'kafka_connect_sha512'] }, { service: 'trino', version: '476', official: true }, { jdk: 23 }]);
+    const s = loadSimFile(dirWith('artifacts:\n  - { service: kafka, version: 3.9.0, sha512_vars: [kafka_sha512, kafka_connect_sha512] }\n  - { service: trino, version: 476, official: true }\n  - { jdk: 23 }\n  - { service: minio, version: RELEASE.2025-09-07T16-13-09Z }\n'))!;
+    expect(s.artifacts).toEqual([{ service: 'kafka', version: '3.9.0', sha512Vars: ['kafka_sha512', 'kafka_connect_sha512'] }, { service: 'trino', version: '476', official: true }, { jdk: 23 }, { service: 'minio', version: 'RELEASE.2025-09-07T16-13-09Z' }]);
     expect(loadSimFile(dirWith('vars: {}\n'))!.artifacts).toEqual([]);
     expect(problems('artifacts: kafka\n')).toEqual(['1: artifacts: expected a list, e.g. - { service: kafka, version: 3.9.0 }']);
     expect(problems('artifacts:\n  - { jdk: 23, version: 1 }\n  - { service: Kafka, version: 1 }\n  - { service: kafka }\n  - { service: trino, version: "476", official: "y", mirror: x }\n  - { service: trino, version: "476", official: true, sha512_vars: [a] }\n')).toEqual([
