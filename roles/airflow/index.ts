@@ -27,6 +27,7 @@ import {
   componentUnit,
   generateFernetKey,
   healthCheck,
+  jobAlive,
   migrateCommand,
   migrationsCurrent,
   roleKeys,
@@ -186,6 +187,30 @@ export default defineRole({
     const memoryMb = (parts.includes('scheduler') ? 8192 : 0) + (parts.includes('webserver') ? 4096 : 0) + workers * 16384;
     const cpus = (parts.includes('scheduler') ? 4 : 0) + (parts.includes('webserver') ? 2 : 0) + workers * 4;
     return { ports, memoryMb, cpus, serves: [vars.airflow_group, vars.airflow_scheduler_group, vars.airflow_webserver_group, vars.airflow_worker_group, ...(vars.airflow_triggerer_group ? [vars.airflow_triggerer_group] : [])] };
+  },
+
+  // a changed venv or configuration restarts a host's services one host at a time, each behind what "back" means
+  // for what it runs: /health, the scheduler's and triggerer's jobs alive on this host, every worker answering a ping
+  rollout: (ctx) => {
+    const { vars, host } = ctx;
+    const av = vars as unknown as AirflowVars;
+    const parts = components(ctx);
+    const workers = workerInstances(av, workerCount(ctx));
+    const checks = [
+      ...(parts.includes('webserver') ? [healthCheck(av, host.address)] : []),
+      ...(parts.includes('scheduler') ? [jobAlive('SchedulerJob')] : []),
+      ...(parts.includes('triggerer') ? [jobAlive('TriggererJob')] : []),
+      ...workers.map((i) => workerPing(av, i.id)),
+    ];
+    return {
+      services: [...parts.map((p) => `airflow-${p}`), ...(workers.length ? ['airflow-worker@*'] : [])],
+      health: {
+        command: checks.length ? checks.join(' && ') : 'true',
+        description: `Airflow on ${host.name} back (${[...parts, ...(workers.length ? [`${workers.length} Celery workers`] : [])].join(', ')})`,
+        timeoutSec: vars.airflow_health_timeout,
+        intervalSec: 5,
+      },
+    };
   },
 
   operations: (ctx) => {

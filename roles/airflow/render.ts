@@ -295,6 +295,11 @@ export function healthCheck(v: AirflowVars, address: string): string {
   return `curl -fsS --max-time 10 ${q(`http://${address}:${v.airflow_webserver_port}/health`)} | ${q(`${v.airflow_venv}/bin/python`)} -c ${q(py)}`;
 }
 
+/** Exits 0 when a job of this type (SchedulerJob, TriggererJob) of this host is alive (heartbeating). */
+export function jobAlive(type: 'SchedulerJob' | 'TriggererJob'): string {
+  return `${CLI} jobs check --job-type ${type} --local`;
+}
+
 /** A command with the services' environment and secrets, as the airflow user (for checks that are not `airflow ...`). */
 export function asAirflow(v: AirflowVars, cmd: string): string {
   const env = baseEnvironment(v).map(([k, x]) => `${k}=${q(x)}`).join(' ');

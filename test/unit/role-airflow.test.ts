@@ -230,6 +230,17 @@ describe('airflow: cluster values, declarations, validation', () => {
     expect(airflow.clusterValues!(ctx({ vars: { airflow_redis_password: 'given-pw-1' } })).map((s) => s.name)).not.toContain('redis_password');
   });
 
+  it('restarts roll host by host behind what the host runs: /health and the jobs on VM4, every worker ping on VM5', () => {
+    const web = airflow.rollout!(ctx({ host: 'vm4' }));
+    expect(web.services).toEqual(['airflow-scheduler', 'airflow-triggerer', 'airflow-webserver']);
+    expect(web.health.command).toContain("curl -fsS --max-time 10 http://10.20.0.21:8082/health | /opt/airflow/venv/bin/python -c");
+    expect(web.health.command).toContain('/usr/local/bin/airflow jobs check --job-type SchedulerJob --local && /usr/local/bin/airflow jobs check --job-type TriggererJob --local');
+    const workers = airflow.rollout!(ctx({ host: 'vm5' }));
+    expect(workers.services).toEqual(['airflow-worker@*']);
+    expect(workers.health.command.match(/inspect ping/g)).toHaveLength(2);
+    expect(workers.health.description).toBe('Airflow on vm5 back (2 Celery workers)');
+  });
+
   it("declares the seed's sizes: VM4 scheduler 8 GB + webserver 4 GB on 8082, VM5 2 x 16 GB workers", () => {
     expect(airflow.declares!(ctx({ host: 'vm4' }))).toMatchObject({ memoryMb: 12288, cpus: 6, ports: [{ port: 8082 }, { port: 8794 }] });
     expect(airflow.declares!(ctx({ host: 'vm5' }))).toMatchObject({ memoryMb: 32768, cpus: 8, ports: [{ port: 8793 }] });
