@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,13 @@ describe('secrets never reach the output', () => {
     expect(text).not.toContain(SECRET);
     expect(text).toContain('is secret: not shown');
     expect(readFileSync(join(dir, 'app.conf'), 'utf8')).toBe(`user=app\npassword=${SECRET}\n`);
+    // --json leaves a secret file's content out of its diff itself, not only through the masking of secret values
+    rmSync(join(dir, 'app.conf'));
+    let raw = '';
+    const json = jsonReporter((s) => (raw += s), (s) => s);
+    await runPlan(plan, { check: true, diff: true, connect: async () => localConnection(), emit: json });
+    const diffs = raw.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'op-result' && e.result.diff);
+    expect(diffs.map((e) => e.result.diff)).toEqual([{ path: join(dir, 'app.conf'), masked: true }]);
   });
 
   it("a secret map's values (passwords by owner) are secret values too, masked in what orch prints; its keys are not", async () => {
