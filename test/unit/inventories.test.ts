@@ -135,15 +135,16 @@ describe('inventory flink-kafka-4c8g (flink-kafka-4vcpu-8gb.md)', () => {
     for (const g of ['kafka', 'flink_jobmanager', 'flink_taskmanager', 'backend', 'data_provider', 'frontend']) expect(hostsOf(inv, g), g).toEqual(['stream1']);
   });
 
-  it('plans with site.yml: its KRaft broker in the streaming phase; Flink and the application listed as not yet automated', async () => {
+  it('plans with site.yml: its KRaft broker in the streaming phase, Flink in processing; the application listed as not automated', async () => {
     const p = await plan('flink-kafka-4c8g');
     expect(phaseHosts(p, 'os-preparation')).toEqual(['stream1']);
     expect(phaseHosts(p, 'streaming')).toEqual(['stream1']);
-    expect(notAutomated(p)).toEqual(Object.fromEntries(['flink_jobmanager', 'flink_taskmanager', 'backend', 'data_provider', 'frontend'].map((g) => [g, ['stream1']])));
+    expect(phaseHosts(p, 'processing')).toEqual(['stream1']);
+    expect(notAutomated(p)).toEqual(Object.fromEntries(['backend', 'data_provider', 'frontend'].map((g) => [g, ['stream1']])));
     expect(capacityOf(p, 'stream1')).toMatchObject({ hostMemoryMb: 8192, hostCpus: 4 });
-    expect(capacityOf(p, 'stream1')!.byRole.map((r) => r.role)).toEqual(['kafka-kraft', 'node-exporter']);
+    expect(capacityOf(p, 'stream1')!.byRole.map((r) => r.role)).toEqual(['kafka-kraft', 'flink', 'node-exporter']);
     const text = renderPlan(p);
-    expect(text).toMatch(/not yet automated .*: 5 service group\(s\)/);
+    expect(text).toMatch(/not yet automated .*: 3 service group\(s\)/);
     expect(text).toMatch(/^ {2}backend +stream1$/m);
   });
 
@@ -385,11 +386,14 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(phaseHosts(p, 'streaming')).toEqual(names('kafka', 5));
     expect(quorumOf(p, 'kafka_controllers')).toMatchObject({ members: names('kafka', 3), tolerates: 1 });
     // the phases of services this document does not place are skipped, and said so
-    expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual([
-      'phase 4 (coordination-zookeeper): host pattern "zookeeper" matches no host of the inventory',
-      'phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory',
-    ]);
+    expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual(['phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory']);
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+    // Flink's JobManager HA: the ZooKeeper ensemble on the coordination tier (the document's Kubernetes HA has no VMs)
+    expect(phaseHosts(p, 'coordination-zookeeper')).toEqual(names('etcd', 3));
+    expect(quorumOf(p, 'zookeeper')).toMatchObject({ members: names('etcd', 3), tolerates: 1 });
+    expect(phaseHosts(p, 'processing')).toEqual(['flink-jm01', 'flink-jm02', 'flink-tm01', 'flink-tm02', 'flink-tm03', 'flink-tm04']);
+    expect(varsOf(p, 'flink-jm02', 'flink')).toMatchObject({ flink_ha: 'zookeeper', flink_ha_storage_dir: 's3://datalyptica-warehouse/flink/ha', flink_state_backend: 'rocksdb', flink_plugins: ['s3-fs-hadoop'] });
+    expect(varsOf(p, 'flink-tm04', 'flink')).toMatchObject({ flink_taskmanager_slots: 8, flink_taskmanager_memory_process_size: '60g' });
     expect(quorumOf(p, 'etcd')).toMatchObject({ members: names('etcd', 3), tolerates: 1 });
     expect(quorumOf(p, 'redis_sentinel')).toMatchObject({ members: names('redis', 3), tolerates: 1 });
     expect(capacityOf(p, 'pg01')).toMatchObject({ memoryMb: 16.5 * 1024 + 64, // Patroni + PostgreSQL, node-exporter

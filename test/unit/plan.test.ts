@@ -42,7 +42,7 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'streaming-connect', 'catalog', 'query', 'iam-redis', 'iam-redis-sentinel', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
     const phase = (i: number | string) => (typeof i === 'number' ? plan.phases[i] : plan.phases.find((p) => p.phase.name === i)!);
     const placed = (i: number | string) => phase(i).hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed(2)).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
@@ -66,6 +66,9 @@ describe('plan: minimal-5vm', () => {
       [1, 2, 3].map(() => ['0.99.0', 19120, '3g', 'jdbc:postgresql://10.20.0.100:5000/nessie', '', 'patroni']),
     );
     expect(plan.hostVars.get('vm1')!.java_archive_releases).toEqual(['23.0.2+7']);
+    // Phase 6: the Flink session cluster, JobManager on VM4 (no HA: the seed's), TaskManagers on VM4 and VM5 (2)
+    expect(placed('processing')).toEqual([['vm4', ['flink']], ['vm5', ['flink']]]);
+    expect(phase('processing').hosts.map((h) => [h.roles[0].vars.flink_version, h.roles[0].vars.flink_ha, h.roles[0].vars.flink_taskmanager_instances ?? 1])).toEqual([['1.20.0', 'none', 1], ['1.20.0', 'none', 2]]);
     // the seed: Redis master VM3, replica VM2; Sentinels on VM1-VM3
     expect(placed('iam-redis')).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
     expect(placed('iam-redis-sentinel')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
@@ -102,6 +105,7 @@ describe('plan: minimal-5vm', () => {
       ['streaming', []],
       ['streaming-connect', ['vm5']],
       ['catalog', []],
+      ['processing', ['vm4', 'vm5']],
       ['query', ['vm4', 'vm5']],
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
