@@ -11,7 +11,8 @@
  *   - a DAG dropped into the dags folder, triggered through the REST API, runs to success on a2 (the task
  *     instance's hostname);
  *   - the fernet key is the same on both hosts, and the secrets are only in airflow.env (0640);
- *   - a rerun changes nothing and installs nothing (the venv op ok), the fernet key unchanged; `--check` after it: 0.
+ *   - a rerun changes nothing and installs nothing (the venv op ok), the fernet key unchanged; `--check` after it: 0;
+ *   - a changed setting restarts the Airflow services of both hosts; healthy again, the DAG runs again on a2.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -165,5 +166,24 @@ describe('airflow: CeleryExecutor on two hosts (datalyptica-minimal-5vm VM4 + VM
     const check = await run({ check: true });
     expect(failures(check.events)).toEqual([]);
     expect(changed(check.events)).toEqual([]);
+  });
+
+  it('a changed setting rewrites airflow.cfg and restarts every Airflow service of both hosts, healthy again; the DAG runs again on a2', async () => {
+    const { code, events } = await t.run({ vars: { airflow_parallelism: 16 } });
+    expect(failures(events)).toEqual([]);
+    expect(code).toBe(0);
+    expect(changed(events).filter((c) => !c.includes(' health ')).sort()).toEqual(['a1 file /etc/airflow/airflow.cfg', 'a2 file /etc/airflow/airflow.cfg']);
+    expect(handlers(events).filter((h) => h.includes('restart')).sort()).toEqual(['a1 restart airflow-scheduler', 'a1 restart airflow-triggerer', 'a1 restart airflow-webserver', 'a2 restart airflow-worker@1.service', 'a2 restart airflow-worker@2.service']);
+    // rolled: a1 back (/health, its jobs) before a2's workers restart
+    const h = handlers(events);
+    expect(h).toEqual(expect.arrayContaining(['a1 health airflow', 'a2 health airflow']));
+    expect(h.indexOf('a1 health airflow')).toBeLessThan(h.indexOf('a2 restart airflow-worker@1.service'));
+    expect(await t.on('a2', "sed -n 's/^parallelism = //p' /etc/airflow/airflow.cfg")).toBe('16\n');
+    await api(`/dags/${DAG_ID}/dagRuns`, { method: 'POST', body: JSON.stringify({ dag_run_id: 'orch-test-2' }) });
+    const done = await waitFor(() => api(`/dags/${DAG_ID}/dagRuns/orch-test-2`), (r) => ['success', 'failed'].includes(r.state), 240_000, 2000);
+    expect(done.value.state).toBe('success');
+    const tis = (await api(`/dags/${DAG_ID}/dagRuns/orch-test-2/taskInstances`)).task_instances as Array<{ hostname: string }>;
+    expect(tis.map((ti) => ti.hostname)).toEqual([(await t.on('a2', 'hostname')).trim()]);
+    expect(changed((await t.run({ vars: { airflow_parallelism: 16 } })).events)).toEqual([]);
   });
 });
