@@ -187,6 +187,13 @@ describe('mlflow: operations', () => {
     expect(schema.plan({ unless: 1 }).status).toBe('change');
   });
 
+  it("RHEL: the distribution's python3.11 installed and creating the venv", () => {
+    const list = mlflow.operations(roleContext(mlflow, { peers: MINIMAL, host: 'vm5', facts: { osFamily: 'redhat' }, vars: { mlflow_backend_store_password: 'pw' } }));
+    expect(list[0].name).toBe('python3.11, curl');
+    expect((named(list, 'python-venv')!.plan(null) as Extract<Plan, { status: 'change' }>).script).toContain('python3.11 -m venv');
+    expect((named(mlflow.operations(ctx()), 'python-venv')!.plan(null) as Extract<Plan, { status: 'change' }>).script).toMatch(/(^|[^.\w])python3 -m venv/);
+  });
+
   it('only the first host of the group migrates', () => {
     const peers = [...MINIMAL, peer('vm6', '10.20.0.23', ['mlflow'])];
     expect(mlflow.operations(ctx({ peers, host: 'vm6' })).some((o) => o.kind === 'command')).toBe(false);

@@ -230,6 +230,9 @@ describe('superset: operations', () => {
       expect(c.plan({ unless: 0 }).status).toBe('ok');
       expect(c.plan({ unless: 1 }).status).toBe('change');
     }
+    const rhel = superset.operations(roleContext(superset, { peers: MINIMAL, host: 'vm4', facts: { osFamily: 'redhat' }, vars: { superset_admin_password: 'adm' }, cluster: { superset_secret_key: KEY, db_password_superset: 'x', redis_password: 'y' } }));
+    expect(rhel[0].name).toBe('python3.11, curl');
+    expect((named(rhel, 'python-venv')!.plan(null) as { script: string }).script).toContain('python3.11 -m venv');
     const peers = [...MINIMAL, peer('vm5', '10.20.0.22', ['superset'])];
     expect(superset.operations(ctx({ peers, host: 'vm5' })).some((o) => o.kind === 'command')).toBe(false);
   });
