@@ -52,7 +52,8 @@ export function pythonVenv(o: PythonVenvOptions): PythonVenvOperation {
   if (o.wheelhouse && o.wheelhouse.digest !== digest) throw new Error(`pythonVenv ${o.venv}: the wheelhouse (pins ${o.wheelhouse.digest.slice(0, 12)}) is not the lock's (${digest.slice(0, 12)})`);
   let wheelhouse: Wheelhouse | undefined = o.wheelhouse;
   const dir = o.wheelhouseDir ?? `${o.venv}.wheels`;
-  const tar = `${dir}.tar`;
+  // pushed before the apply script runs, so into a directory that exists then (the venv's parent may not yet)
+  const tar = `/var/tmp/.orch-wheelhouse-${digest.slice(0, 16)}.tar`;
   const pins = `${dir}/pins.txt`;
   const op: PythonVenvOperation = {
     kind: 'python-venv',

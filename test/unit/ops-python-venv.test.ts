@@ -6,6 +6,7 @@ import { lockDigest, ops, parseLock, prepareArtifacts } from '../../src/ops/inde
 
 const lockText = 'apache-airflow==2.10.4 --hash=sha256:' + 'a'.repeat(64) + '\nflask==2.2.5\n';
 const wheelhouse = { dir: '/c/wheels', tar: '/c/wheels.tar', sha256: 'd'.repeat(64), digest: lockDigest(parseLock(lockText)) };
+const TAR = `/var/tmp/.orch-wheelhouse-${wheelhouse.digest.slice(0, 16)}.tar`;
 
 function op(user?: string) {
   return ops.pythonVenv({ venv: '/opt/airflow/venv', lock: '/opt/airflow/lock.txt', lockText, wheelhouse, user });
@@ -32,16 +33,16 @@ describe('ops.pythonVenv', () => {
     if (plan.status !== 'change') return;
     expect(plan.reason).toBe('no venv: create it and install 2 pins');
     expect(plan.script.split('\n')).toEqual([
-      `if [ "$(sha256sum </opt/airflow/venv.wheels.tar | cut -c1-64)" != "$(head -c 64 /opt/airflow/venv.wheels.tar.sha256)" ]; then rm -f /opt/airflow/venv.wheels.tar /opt/airflow/venv.wheels.tar.sha256; printf '%s\\n' 'orch: /opt/airflow/venv.wheels.tar: sha256 mismatch on the host' >&2; exit 1; fi`,
-      'rm -rf /opt/airflow/venv.wheels && mkdir -p /opt/airflow/venv.wheels && tar -xf /opt/airflow/venv.wheels.tar -C /opt/airflow/venv.wheels && rm -f /opt/airflow/venv.wheels.tar /opt/airflow/venv.wheels.tar.sha256',
+      `if [ "$(sha256sum <${TAR} | cut -c1-64)" != "$(head -c 64 ${TAR}.sha256)" ]; then rm -f ${TAR} ${TAR}.sha256; printf '%s\\n' 'orch: ${TAR}: sha256 mismatch on the host' >&2; exit 1; fi`,
+      `rm -rf /opt/airflow/venv.wheels && mkdir -p /opt/airflow/venv.wheels && tar -xf ${TAR} -C /opt/airflow/venv.wheels && rm -f ${TAR} ${TAR}.sha256`,
       "printf '%s\\n' apache-airflow==2.10.4 flask==2.2.5 >/opt/airflow/venv.wheels/pins.txt",
       'test -x /opt/airflow/venv/bin/python || python3 -m venv /opt/airflow/venv',
       'PIP_DISABLE_PIP_VERSION_CHECK=1 /opt/airflow/venv/bin/pip install --no-input --no-deps --no-index --find-links /opt/airflow/venv.wheels -r /opt/airflow/venv.wheels/pins.txt',
       'rm -rf /opt/airflow/venv.wheels',
     ]);
     expect(o.uploads!(null)).toEqual([
-      { local: '/c/wheels.tar', remote: '/opt/airflow/venv.wheels.tar', mode: 0o600 },
-      { local: '/c/wheels.tar.sha256', remote: '/opt/airflow/venv.wheels.tar.sha256', mode: 0o600 },
+      { local: '/c/wheels.tar', remote: TAR, mode: 0o600 },
+      { local: '/c/wheels.tar.sha256', remote: `${TAR}.sha256`, mode: 0o600 },
     ]);
   });
 
@@ -60,8 +61,8 @@ describe('ops.pythonVenv', () => {
     await writeFile(join(root, 'wheels.tar.sha256'), `${'c'.repeat(64)}\n`);
     await prepareArtifacts([o]);
     expect(o.uploads!(null)).toEqual([
-      { local: join(root, 'wheels.tar'), remote: '/opt/airflow/venv.wheels.tar', mode: 0o600 },
-      { local: join(root, 'wheels.tar.sha256'), remote: '/opt/airflow/venv.wheels.tar.sha256', mode: 0o600 },
+      { local: join(root, 'wheels.tar'), remote: TAR, mode: 0o600 },
+      { local: join(root, 'wheels.tar.sha256'), remote: `${TAR}.sha256`, mode: 0o600 },
     ]);
     expect(() => ops.pythonVenv({ venv: '/v', lock: '/l', lockText })).toThrow(/exactly one of wheelhouse and lockFile/);
     expect(() => ops.pythonVenv({ venv: '/v', lock: '/l', lockText, wheelhouse: { ...wheelhouse, digest: 'e'.repeat(64) } })).toThrow(/is not the lock's/);
