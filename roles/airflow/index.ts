@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/core/project.js';
 import { ops, q, serviceLimits, type Operation } from '../../src/ops/index.js';
+import { serviceDatabasePassword } from '../../src/role/database-password.js';
 import { defineRole } from '../../src/role/define.js';
 import type { ClusterValueSpec } from '../../src/role/cluster.js';
 import type { OfflineContext, PeerHost } from '../../src/role/define.js';
@@ -65,7 +66,8 @@ scheduler and the triggerer (airflow_scheduler_group, airflow_triggerer_group), 
 - Database: \`airflow db migrate\` runs only when \`airflow db check-migrations\` says the schema is behind the
   installed Airflow, on one host (the first of airflow_scheduler_group); the admin user (role Admin) is created
   there once, its password on stdin. The database and its owner are the PostgreSQL role's (postgresql_instances
-  databases, postgresql_passwords / patroni's).
+  databases, postgresql_passwords / patroni's); with airflow_db_password empty the role reads the owner's password
+  that patroni generated (cluster value db_password_<owner> of airflow_database_group).
 - Units: airflow-scheduler, airflow-triggerer, airflow-webserver, and airflow-worker@N (Celery node N@<host>; only
   instance 1 serves the host's task logs on airflow_worker_log_server_port). A changed venv, airflow.cfg, secrets or
   unit restarts the host's Airflow services. resource_limits.<unit name> gives MemoryMax=/CPUQuota= (vps-trio).
@@ -113,7 +115,8 @@ export default defineRole({
     airflow_db_port: v.port({ default: 5432, doc: 'metadata database port (vps-trio: 5433, its metadata-db)' }),
     airflow_db_name: v.str({ default: 'airflow', doc: 'metadata database' }),
     airflow_db_user: v.str({ default: 'airflow', doc: 'its owner' }),
-    airflow_db_password: v.str({ default: '', secret: true, doc: "the owner's password (secret, from a secrets file): only in airflow.env" }),
+    airflow_db_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: "the owner's password (secret, from a secrets file): only in airflow.env; empty: the one generated for the owner on airflow_database_group's cluster (cluster value db_password_<airflow_db_user>)" }),
+    airflow_database_group: v.str({ default: 'patroni', emptyAllowed: true, doc: "inventory group of the PostgreSQL cluster whose generated owner password the role reads when airflow_db_password is empty (the datalyptica deployments: patroni); empty: none" }),
     airflow_db_pool_size: v.int({ default: 5, minimum: 1, doc: '[database] sql_alchemy_pool_size per process' }),
     airflow_redis_group: v.str({ default: 'redis', doc: "inventory group of the redis role's servers: the broker is its master (redis_master_host)" }),
     airflow_redis_sentinel_group: v.str({ default: 'redis_sentinel', doc: "the Sentinels' group (where the redis role keeps redis_password when it has hosts)" }),
@@ -155,6 +158,9 @@ export default defineRole({
     for (const [section, entries] of Object.entries(vars.airflow_extra_config)) {
       for (const k of Object.keys(entries)) if (fixed.has(`${section}.${k}`)) out.push(`airflow_extra_config.${section}.${k}: set by the role from its own variables`);
     }
+    if (vars.airflow_db_password === '' && !(vars.airflow_database_group && ctx.group(vars.airflow_database_group).length)) {
+      out.push(`airflow_db_password is empty and airflow_database_group ${JSON.stringify(vars.airflow_database_group)} names no group of the inventory: give the password (from a secrets file) or the PostgreSQL cluster's group`);
+    }
     if (vars.airflow_fernet_key && !FERNET_KEY.test(vars.airflow_fernet_key)) out.push('airflow_fernet_key: not a fernet key (32 bytes, urlsafe base64: 44 characters ending in =)');
     return out;
   },
@@ -163,6 +169,7 @@ export default defineRole({
     const { vars } = ctx;
     const read = (key: string) => `sed -n ${q(`s/^${key}="\\(.*\\)"$/\\1/p`)} ${q(ENV_FILE)} 2>/dev/null | head -n 1`;
     const specs: ClusterValueSpec[] = [
+      ...dbPassword(vars).declare,
       { name: 'airflow_fernet_key', doc: 'fernet key of the metadata database (connections, variables)', group: vars.airflow_group, secret: true, override: 'airflow_fernet_key', generate: generateFernetKey, pattern: FERNET_KEY, read: read('AIRFLOW__CORE__FERNET_KEY') },
       { name: 'airflow_webserver_secret_key', doc: "webserver secret key (signs sessions and the workers' log URLs)", group: vars.airflow_group, secret: true, override: 'airflow_webserver_secret_key', read: read('AIRFLOW__WEBSERVER__SECRET_KEY') },
     ];
@@ -218,6 +225,7 @@ export default defineRole({
     const celery = vars.airflow_executor === 'CeleryExecutor';
     const av: AirflowVars = {
       ...(vars as unknown as AirflowVars),
+      airflow_db_password: dbPassword(vars).value(cluster),
       airflow_fernet_key: cluster('airflow_fernet_key'),
       airflow_webserver_secret_key: cluster('airflow_webserver_secret_key'),
       airflow_redis_password: celery ? vars.airflow_redis_password || cluster('redis_password') : '',
@@ -287,6 +295,9 @@ export default defineRole({
     return out;
   },
 });
+
+const dbPassword = (vars: { airflow_db_password: string; airflow_db_user: string; airflow_database_group: string }) =>
+  serviceDatabasePassword({ password: vars.airflow_db_password, owner: vars.airflow_db_user, group: vars.airflow_database_group });
 
 type Ctx = OfflineContext<{ airflow_scheduler_group: string; airflow_triggerer_group: string; airflow_webserver_group: string; airflow_worker_group: string; airflow_worker_instances: number; airflow_executor: string; airflow_redis_group: string }>;
 

@@ -241,6 +241,17 @@ describe('airflow: cluster values, declarations, validation', () => {
     expect(workers.health.description).toBe('Airflow on vm5 back (2 Celery workers)');
   });
 
+  it("no airflow_db_password: the owner's password patroni generated (db_password_airflow of group patroni), else refused", () => {
+    const withPatroni = MINIMAL.map((p) => (['vm1', 'vm2', 'vm3'].includes(p.name) ? { ...p, groups: [...p.groups, 'patroni'] } : p));
+    const c = roleContext(airflow, { peers: withPatroni, host: 'vm4', vars: { airflow_db_password: '' }, cluster: { ...CLUSTER, db_password_airflow: 'Generated-pw-9' } });
+    expect(airflow.clusterValues!(c).map((x) => `${x.name} ${x.group}`)).toContain('db_password_airflow patroni');
+    expect(airflow.validate!(c)).toEqual([]);
+    expect(written(named(airflow.operations(c), 'file', ENV_FILE))).toContain('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://airflow:Generated-pw-9@pg-vip:5432/airflow"');
+    // a given password: nothing read from the database cluster
+    expect(airflow.clusterValues!(ctx({ host: 'vm4' })).map((x) => x.name)).not.toContain('db_password_airflow');
+    expect(airflow.validate!(ctx({ host: 'vm4', vars: { airflow_db_password: '' } }))).toEqual([expect.stringContaining('airflow_db_password is empty and airflow_database_group "patroni" names no group of the inventory')]);
+  });
+
   it("declares the seed's sizes: VM4 scheduler 8 GB + webserver 4 GB on 8082, VM5 2 x 16 GB workers", () => {
     expect(airflow.declares!(ctx({ host: 'vm4' }))).toMatchObject({ memoryMb: 12288, cpus: 6, ports: [{ port: 8082 }, { port: 8794 }] });
     expect(airflow.declares!(ctx({ host: 'vm5' }))).toMatchObject({ memoryMb: 32768, cpus: 8, ports: [{ port: 8793 }] });
