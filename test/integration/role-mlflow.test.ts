@@ -3,28 +3,38 @@
  * backend store on real PostgreSQL (Debian's 15, the postgresql role, on the same host here; the seeds' Patroni
  * cluster is another role's test). Real software: MLflow 2.19.0 and its 69 dependencies from PyPI, resolved into
  * roles/mlflow/locks, built into a wheelhouse by this machine (cached) and pushed: the host reaches no index.
- * Artifacts on a local path (no S3 here: MinIO is another role), proxied by the server. The database password is full
- * of shell and systemd metacharacters: the server (systemd's EnvironmentFile) and the schema helper (sh sourcing the
- * same file) must both read it back.
+ * Artifacts proxied by the server: first on a local path (the default), then on S3: real MinIO (the minio role, its
+ * release built through the Go module proxy, on the same host) with the seed's datalyptica-ml bucket. The database
+ * password is full of shell and systemd metacharacters: the server (systemd's EnvironmentFile) and the schema helper
+ * (sh sourcing the same file) must both read it back.
  *   - `--check` on the fresh host says exactly what the first run changes;
  *   - a run is recorded through the REST API (experiment, run, metric, param; read back), an artifact logged through
  *     the server lands in the artifact directory; the schema is at MLflow 2.19.0's alembic head in PostgreSQL;
  *   - secrets only in secrets.env (0640 root:mlflow), not in the unit, the env file or the process list;
  *   - a rerun changes nothing and reinstalls nothing (the venv's files untouched); `--check` then 0 changes;
- *   - a changed setting restarts the server behind its health check; the run is still there.
+ *   - a changed setting restarts the server behind its health check; the run is still there;
+ *   - the artifact root moved to s3://datalyptica-ml/mlflow (endpoint and keys as variables, the secret key only in
+ *     secrets.env): an artifact logged through the server is an object in MinIO, read back through the server.
  */
+import { Client } from 'minio';
 import { describe, expect, it } from 'vitest';
+import { MINIO_RELEASE } from '../../src/sim/artifacts/minio.js';
+import { useArtifactMirror } from '../helpers/artifact-mirror.js';
 import { changed, failures, handlers, useRoleTest } from '../helpers/role-test.js';
 
 const PG_PASSWORD = `Ml'fl"ow $HOME \`id\` \\x %n; &|`;
 const MLFLOW_HEAD = '0584bdc529eb'; // MLflow 2.19.0's last migration (mlflow/store/db_migrations)
+const S3_USER = 'orch-minio-root';
+const S3_SECRET = 'Minio-root-pw-7"$x`y`';
+const art = useArtifactMirror([{ service: 'minio', version: MINIO_RELEASE }]);
 
 const t = useRoleTest({
   name: 'mlflow',
-  hosts: [{ name: 'ml1', groups: ['postgresql', 'mlflow'], memoryMb: 2048 }],
+  hosts: [{ name: 'ml1', groups: ['postgresql', 'minio', 'mlflow'], memoryMb: 2560 }],
   playbook: [
     { name: 'os', hosts: 'all', roles: ['common'] },
     { name: 'databases', hosts: 'postgresql', roles: ['postgresql'] },
+    { name: 'object storage', hosts: 'minio', roles: ['minio'] },
     { name: 'analytics', hosts: 'mlflow', roles: ['mlflow'] },
   ],
   vars: () => ({
@@ -32,6 +42,10 @@ const t = useRoleTest({
     postgresql_version: '15',
     postgresql_instances: [{ name: 'main', port: 5432, memory_mb: 256, databases: [{ name: 'mlflow', owner: 'mlflow' }] }],
     postgresql_passwords: { mlflow: PG_PASSWORD },
+    artifact_mirror: art.url,
+    minio_sha512: art.sha512('minio'),
+    minio_root_user: S3_USER,
+    minio_root_password: S3_SECRET,
     mlflow_backend_store_uri: `postgresql://mlflow@${t.sim.host('ml1').address}:5432/mlflow`,
     mlflow_backend_store_password: PG_PASSWORD,
     mlflow_database_group: '',
@@ -52,6 +66,7 @@ async function call(path: string, body?: unknown): Promise<any> {
 describe('mlflow: the tracking server on PostgreSQL (datalyptica-minimal-5vm VM5)', () => {
   let predicted: string[] = [];
   let runId = '';
+  let exp = '';
   let venvStamp = '';
 
   it('--check on the fresh host lists what the first run will do', async () => {
@@ -82,7 +97,7 @@ describe('mlflow: the tracking server on PostgreSQL (datalyptica-minimal-5vm VM5
 
     expect(await (await fetch(`${api()}/health`)).text()).toBe('OK');
     expect(await (await fetch(`${api()}/version`)).text()).toBe('2.19.0');
-    const { experiment_id: exp } = await call('/api/2.0/mlflow/experiments/create', { name: 'orch-integration' });
+    exp = (await call('/api/2.0/mlflow/experiments/create', { name: 'orch-integration' })).experiment_id;
     const created = await call('/api/2.0/mlflow/runs/create', { experiment_id: exp, run_name: 'first', start_time: Date.now() });
     runId = created.run.info.run_id;
     for (const [step, value] of [[0, 0.5], [1, 0.75], [2, 0.875]]) {
@@ -140,5 +155,26 @@ describe('mlflow: the tracking server on PostgreSQL (datalyptica-minimal-5vm VM5
     expect((await call(`/api/2.0/mlflow/runs/get?run_id=${runId}`)).run.data.metrics[0].value).toBe(0.875);
     const rerun = await run({ vars: { mlflow_workers: 3 } });
     expect(changed(rerun.events)).toEqual([]);
+  });
+
+  it('the artifact root on S3 (MinIO): an artifact logged through the server is an object in the bucket, read back', async () => {
+    const address = t.sim.host('ml1').address;
+    const s3 = { mlflow_artifacts_destination: 's3://datalyptica-ml/mlflow', mlflow_s3_endpoint_url: `http://${address}:9000`, mlflow_s3_access_key_id: S3_USER, mlflow_s3_secret_access_key: S3_SECRET };
+    const { code, events } = await run({ vars: { mlflow_workers: 3, ...s3 } });
+    expect(failures(events)).toEqual([]);
+    expect(code).toBe(0);
+    expect(changed(events).filter((c) => !c.includes(' health ')).sort()).toEqual(['ml1 file /etc/mlflow/mlflow.env', 'ml1 file /etc/mlflow/secrets.env', 'ml1 unit /etc/systemd/system/mlflow.service']);
+    expect(await t.on('ml1', 'cat /etc/mlflow/mlflow.env')).toContain(`MLFLOW_S3_ENDPOINT_URL="http://${address}:9000"\n`);
+    expect(await t.on('ml1', 'cat /etc/mlflow/mlflow.env /etc/systemd/system/mlflow.service')).not.toContain('Minio-root');
+
+    const put = await fetch(`${api()}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/s3-model.txt`, { method: 'PUT', body: 'weights on s3\n' });
+    expect(put.status).toBe(200);
+    const client = new Client({ endPoint: address, port: 9000, useSSL: false, accessKey: S3_USER, secretKey: S3_SECRET, region: 'us-east-1' });
+    const chunks: Buffer[] = [];
+    for await (const c of await client.getObject('datalyptica-ml', `mlflow/${exp}/${runId}/artifacts/s3-model.txt`)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('weights on s3\n');
+    expect(await (await fetch(`${api()}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/s3-model.txt`)).text()).toBe('weights on s3\n');
+    const again = await run({ vars: { mlflow_workers: 3, ...s3 } });
+    expect(changed(again.events)).toEqual([]);
   });
 });
