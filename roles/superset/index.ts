@@ -57,10 +57,12 @@ gunicorn (gthread workers).
   (a marker in superset_data_dir and the Admin role's permissions in the database), and creates the admin user only
   when it is absent (fab create-admin, the password typed on its prompt through a pipe: never on a command line).
 - Redis: CACHE_CONFIG, DATA_CACHE_CONFIG, FILTER_STATE_CACHE_CONFIG and EXPLORE_FORM_DATA_CACHE_CONFIG (key prefixes
-  superset_, superset_data_, superset_filter_, superset_explore_) and Flask-Limiter's storage on Redis database
-  superset_redis_db: through the Sentinels of superset_redis_sentinel_group (the master they name, failover followed)
-  when that group has hosts, else the server superset_redis_host. The password: superset_redis_password, else the
-  redis role's cluster value redis_password, read from the Redis hosts.
+  superset_, superset_data_, superset_filter_, superset_explore_) on Redis database superset_redis_db: through the
+  Sentinels of superset_redis_sentinel_group (the master they name, failover followed) when that group has hosts,
+  else the server superset_redis_host (default: the redis group's first host), which then also keeps Flask-Limiter's
+  login rate limits (with Sentinels they stay per process: limits' Sentinel storage would send the Redis password to
+  the Sentinels, which have none). The password: superset_redis_password, else the redis role's cluster value
+  redis_password, read from the Redis (or Sentinel) hosts.
 - Health: /health answers OK.
 `;
 
