@@ -3,6 +3,7 @@
  * API 9000, console 9001, /minio_datalake, 0.2 CPU / 512 MB) and distributed when the group lists several hosts; the
  * buckets of datalyptica-minimal-5vm.md ("Enterprise Object Storage"). See DOC.
  */
+import { randomBytes } from 'node:crypto';
 import { artifactSource, release, type Release } from '../../src/artifacts/index.js';
 import { minioRelease } from '../../src/artifacts/catalogue.js';
 import { ops, serviceLimits, type Operation, type ResourceControls } from '../../src/ops/index.js';
@@ -82,8 +83,8 @@ export default defineRole({
     minio_drives_per_host: v.int({ default: 1, minimum: 1, maximum: 64, doc: 'drives per host: 1 is the data dir itself; N > 1 are <data dir>/disk1..N (erasure coding needs 4+ drives in total)' }),
     minio_allow_root_drive: v.bool({ default: false, doc: 'use erasure drives on the root filesystem (MINIO_ROOTDRIVE_THRESHOLD_SIZE=1): for simulated hosts and test VMs; MinIO refuses them otherwise' }),
     minio_region: v.str({ default: '', emptyAllowed: true, pattern: '^(|[a-z0-9-]+)$', doc: "MINIO_SITE_REGION; empty: MinIO's default (us-east-1)" }),
-    minio_root_user: v.str({ default: '', secret: true, doc: `root user (access key, secret, ${ROOT_USER_MIN}+ characters): only in ${SECRETS_FILE}` }),
-    minio_root_password: v.str({ default: '', secret: true, doc: `root password (secret key, secret, ${ROOT_PASSWORD_MIN}+ characters): only in ${SECRETS_FILE}` }),
+    minio_root_user: v.str({ default: '', emptyAllowed: true, secret: true, doc: `root user (access key, secret, ${ROOT_USER_MIN}+ characters): only in ${SECRETS_FILE}; empty: generated once for the group (cluster value minio_root_user; root reads it in /var/lib/orch/values/)` }),
+    minio_root_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: `root password (secret key, secret, ${ROOT_PASSWORD_MIN}+ characters): only in ${SECRETS_FILE}; empty: generated once for the group (cluster value minio_root_password)` }),
     minio_buckets: v.list<string>({ type: 'string', pattern: BUCKET_PATTERN }, { default: SEED_BUCKETS, doc: 'buckets created once (datalyptica-minimal-5vm.md: datalyptica-warehouse, -staging, -backups, -ml); never deleted' }),
     minio_memory_max: v.str({ default: '512M', emptyAllowed: true, pattern: '^(|[0-9]+[KMGT]?|infinity)$', doc: "MemoryMax= of minio.service (vps-trio's container limit: 512 MB); empty: none; resource_limits.minio wins when the inventory gives it" }),
     minio_cpu_quota: v.str({ default: '20%', emptyAllowed: true, pattern: '^(|[0-9]+(\\.[0-9]+)?%)$', doc: "CPUQuota= of minio.service (vps-trio's container limit: 0.2 CPU); empty: none; resource_limits.minio wins when the inventory gives it" }),
@@ -136,7 +137,14 @@ export default defineRole({
     };
   },
 
-  operations: ({ vars, host, group }) => {
+  clusterValues: ({ vars }) => [
+    { name: 'minio_root_user', doc: 'MinIO root user (access key)', group: vars.minio_group, secret: true, override: 'minio_root_user', generate: () => `orch-${randomBytes(6).toString('hex')}` },
+    { name: 'minio_root_password', doc: 'MinIO root password (secret key)', group: vars.minio_group, secret: true, override: 'minio_root_password', generate: () => randomBytes(20).toString('hex') },
+  ],
+
+  operations: ({ vars: given, host, group, cluster }) => {
+    // the root credentials: the inventory's, else the ones generated once for the group
+    const vars = { ...given, minio_root_user: cluster('minio_root_user') || given.minio_root_user, minio_root_password: cluster('minio_root_password') || given.minio_root_password };
     const mv = vars as unknown as MinioVars;
     const members = group(vars.minio_group);
     const nodes: Node[] = members.map((m) => ({ name: m.name, address: m.address }));

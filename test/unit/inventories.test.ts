@@ -214,9 +214,12 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     expect(phaseHosts(p, 'os-preparation')).toEqual(['vps1', 'vps2', 'vps3']);
     expect(phaseHosts(p, 'coordination-zookeeper')).toEqual(['vps2']);
     expect(phaseHosts(p, 'databases')).toEqual(['vps1']);
+    // MinIO after the metadata-db (the document's start-up order), its 512 MB / 0.2 CPU limit
+    expect(phaseHosts(p, 'object-storage')).toEqual(['vps1']);
+    expect(varsOf(p, 'vps1', 'minio')).toMatchObject({ minio_version: 'RELEASE.2025-09-07T16-13-09Z', minio_api_port: 9000, minio_console_port: 9001, minio_data_dir: '/minio_datalake' });
+    expect(capacityOf(p, 'vps1')!.byRole.find((r) => r.role === 'minio')).toMatchObject({ memoryMb: 512, cpus: 0.2 });
     expect(p.connections.get('vps3')!.address).toBe('10.104.0.4');
     expect(notAutomated(p)).toEqual({
-      minio: ['vps1'],
       airflow_scheduler: ['vps1'],
       airflow_webserver: ['vps1'],
       clickhouse: ['vps2'],
@@ -386,7 +389,10 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(phaseHosts(p, 'streaming')).toEqual(names('kafka', 5));
     expect(quorumOf(p, 'kafka_controllers')).toMatchObject({ members: names('kafka', 3), tolerates: 1 });
     // the phases of services this document does not place are skipped, and said so
-    expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual(['phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory']);
+    expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual([
+      'phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory',
+      'phase 8 (object-storage): host pattern "minio" matches no host of the inventory',
+    ]);
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     // Flink's JobManager HA: the ZooKeeper ensemble on the coordination tier (the document's Kubernetes HA has no VMs)
     expect(phaseHosts(p, 'coordination-zookeeper')).toEqual(names('etcd', 3));

@@ -42,17 +42,17 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
     const phase = (i: number | string) => (typeof i === 'number' ? plan.phases[i] : plan.phases.find((p) => p.phase.name === i)!);
     const placed = (i: number | string) => phase(i).hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
-    expect(placed(2)).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
-    expect(placed(3)).toEqual([]); // no ZooKeeper in this seed
-    expect(placed(4)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['haproxy', 'keepalived']]));
-    expect(placed(5)).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
-    expect(placed(6)).toEqual([]); // no plain PostgreSQL server
+    expect(placed('coordination')).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
+    expect(placed('coordination-zookeeper')).toEqual([]); // no ZooKeeper in this seed
+    expect(placed('load-balancer')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['haproxy', 'keepalived']]));
+    expect(placed('data-layer')).toEqual([['vm1', ['patroni']], ['vm2', ['patroni']], ['vm3', ['patroni']]]);
+    expect(placed('databases')).toEqual([]); // no plain PostgreSQL server
     // Phase 4: Kafka brokers 1-3 (KRaft) on VM1-VM3
-    expect(placed(7)).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['kafka-kraft']]));
-    const kafka = plan.phases[7].hosts.map((h) => ({ ...plan.hostVars.get(h.name)!, ...h.roles[0].vars }));
+    expect(placed('streaming')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['kafka-kraft']]));
+    const kafka = phase('streaming').hosts.map((h) => ({ ...plan.hostVars.get(h.name)!, ...h.roles[0].vars }));
     expect(kafka.map((v) => [v.node_id, v.kafka_version, v.kafka_process_roles, v.kafka_heap, v.kafka_default_replication_factor, v.kafka_min_insync_replicas])).toEqual(
       [1, 2, 3].map((id) => [id, '3.9.0', 'broker,controller', '16g', 3, 2]),
     );
@@ -102,6 +102,7 @@ describe('plan: minimal-5vm', () => {
       ['load-balancer', []],
       ['data-layer', []],
       ['databases', []],
+      ['object-storage', []],
       ['streaming', []],
       ['streaming-connect', ['vm5']],
       ['catalog', []],

@@ -270,3 +270,23 @@ esac
     expect(r.stdout).toContain('orch: MinIO at http://127.0.0.1:9000 did not accept the root credentials within 3 s (last HTTP status 000)');
   });
 });
+
+describe('minio: root credentials generated once when the inventory gives none', () => {
+  it('cluster values minio_root_user / minio_root_password of the group (the inventory overrides them), into secrets.env', () => {
+    const c = ctx({ vars: { minio_root_user: '', minio_root_password: '' } });
+    const cv = minio.clusterValues!(c as any);
+    expect(cv.map((x) => [x.name, x.group, x.secret, x.override])).toEqual([
+      ['minio_root_user', 'minio', true, 'minio_root_user'],
+      ['minio_root_password', 'minio', true, 'minio_root_password'],
+    ]);
+    const user = cv[0].generate!();
+    const password = cv[1].generate!();
+    expect(user).toMatch(/^orch-[0-9a-f]{12}$/);
+    expect(password).toMatch(/^[0-9a-f]{40}$/);
+    expect(minio.validate!({ ...c, vars: { ...c.vars, minio_root_user: user, minio_root_password: password } } as any)).toEqual([]);
+    const list = minio.operations({ ...c, cluster: (n: string) => (n === 'minio_root_user' ? user : password) });
+    const env = written(list.find((o) => o.name === SECRETS_FILE));
+    expect(env).toMatch(new RegExp(`^MINIO_ROOT_USER="?${user}"?$`, 'm'));
+    expect(env).toMatch(new RegExp(`^MINIO_ROOT_PASSWORD="?${password}"?$`, 'm'));
+  });
+});
