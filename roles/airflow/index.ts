@@ -84,7 +84,7 @@ export default defineRole({
   vars: {
     airflow_version: v.str({ default: '2.10.4', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+$', doc: 'Airflow release (the datalyptica seeds: 2.10.4; vps-trio: 2.8.4): a lock roles/airflow/locks/airflow-<version>-py<airflow_python_version>.txt must exist' }),
     airflow_python_version: v.str({ default: '3.11', pattern: '^3\\.[0-9]+$', doc: "Python minor version of the venv (the seeds: 3.11); the host's airflow_python must be it" }),
-    airflow_python: v.str({ default: 'python3', doc: "interpreter that creates the venv (Debian 12's python3 is 3.11; e.g. python3.11 elsewhere)" }),
+    airflow_python: v.str({ default: '', emptyAllowed: true, pattern: '^[A-Za-z0-9_./-]*$', doc: "interpreter that creates the venv, a Python airflow_python_version (the lock's wheels are cp311); empty: the distribution's, python3 on Debian 12, python3.11 (installed) on RHEL, whose python3 is 3.9" }),
     airflow_index_url: v.str({ default: '', emptyAllowed: true, doc: "the site's package index the controller builds the wheelhouse from; empty: PyPI" }),
     airflow_user: v.str({ default: 'airflow', pattern: '^[a-z_][a-z0-9_-]*$', doc: 'service user (and group)' }),
     airflow_home: v.str({ default: '/opt/airflow', pattern: '^/', doc: 'AIRFLOW_HOME (owned by the service user)' }),
@@ -240,8 +240,9 @@ export default defineRole({
     const lockText = readFileSync(lockFile, 'utf8');
     const lockOnHost = `${vars.airflow_home}/requirements-${vars.airflow_version}-py${vars.airflow_python_version}.txt`;
     const first = group(vars.airflow_scheduler_group)[0]?.name === host.name;
+    const redhat = host.facts.osFamily === 'redhat';
     const out: Operation<any>[] = [
-      ops.packages({ names: host.facts.osFamily === 'redhat' ? ['python3', 'curl'] : ['python3', 'python3-venv', 'curl'], osFamily: host.facts.osFamily }),
+      ops.packages({ names: redhat ? [`python${vars.airflow_python_version}`, 'curl'] : ['python3', 'python3-venv', 'curl'], osFamily: host.facts.osFamily }),
       ops.group({ name: user, system: true }),
       ops.user({ name: user, group: user, system: true, home: vars.airflow_home, createHome: false, shell: '/usr/sbin/nologin' }),
       ops.dir({ path: vars.airflow_home, owner: user, group: user, mode: 0o750 }),
@@ -254,7 +255,7 @@ export default defineRole({
         lockText,
         lockFile,
         wheelhouseOptions: { python: `python${vars.airflow_python_version}`, ...(vars.airflow_index_url ? { indexUrl: vars.airflow_index_url } : {}) },
-        python: vars.airflow_python,
+        python: vars.airflow_python || (redhat ? `python${vars.airflow_python_version}` : 'python3'),
         notify: services,
       }),
       ops.file({ path: CONFIG_FILE, content: airflowCfg(av, c), owner: 'root', group: user, mode: 0o640, notify: services }),

@@ -179,6 +179,18 @@ describe('airflow: operations per host', () => {
     expect(written(env)).toContain(`AIRFLOW__CORE__FERNET_KEY="${'f'.repeat(43)}="`);
   });
 
+  it("the venv's interpreter: Debian 12's python3 (3.11, with python3-venv); RHEL's python3.11, installed (its python3 is 3.9)", () => {
+    const script = (facts: 'debian' | 'redhat') => {
+      const list = airflow.operations(roleContext(airflow, { peers: MINIMAL, host: 'vm4', facts: { osFamily: facts }, vars: { airflow_db_password: 'pw' }, cluster: CLUSTER }));
+      const p = named(list, 'python-venv')!.plan(null) as Extract<Plan, { status: 'change' }>;
+      return { venv: p.script, packages: named(list, 'packages')!.name };
+    };
+    expect(script('debian').venv).toContain('|| python3 -m venv /opt/airflow/venv');
+    expect(script('debian').packages).toContain('python3-venv');
+    expect(script('redhat').venv).toContain('|| python3.11 -m venv /opt/airflow/venv');
+    expect(script('redhat').packages).toContain('python3.11');
+  });
+
   it('VM5 (workers): two airflow-worker@ instances, only the first serving logs; no migration, no scheduler', () => {
     const list = opsOf(ctx({ host: 'vm5' }));
     const n = names(list);
