@@ -10,10 +10,11 @@
  *   - /health OK; the admin logs in through /api/v1/security/login and its token lists /api/v1/database/; a value set through
  *     Superset's cache is a key in Redis; the schema is at 4.1.1's head;
  *   - secrets only in secrets.env (0640 root:superset), not in superset_config.py, the unit or the process list;
- *   - a rerun changes nothing and reinstalls nothing, SECRET_KEY kept; `--check` then 0 changes.
+ *   - a rerun changes nothing and reinstalls nothing, SECRET_KEY kept; `--check` then 0 changes;
+ *   - a changed setting restarts Superset behind /health, runs no db upgrade, init or admin again; the admin still logs in.
  */
 import { describe, expect, it } from 'vitest';
-import { changed, failures, useRoleTest } from '../helpers/role-test.js';
+import { changed, failures, handlers, useRoleTest } from '../helpers/role-test.js';
 
 const PG_PASSWORD = `Su'per"set $HOME \`id\` \\x %n; &|`;
 const ADMIN_PASSWORD = `Adm'in "pw" $x \`y\` %s`;
@@ -48,6 +49,8 @@ const t = useRoleTest({
 const run = (o: { check?: boolean; vars?: Record<string, unknown> } = {}) => t.run({ check: o.check, vars: o.vars });
 const web = () => `http://${t.sim.host('bi1').address}:8088`;
 const asSuperset = (cmd: string) => `runuser -u superset -- sh -c '${ENV}; ${cmd}'`;
+const login = (password: string) =>
+  fetch(`${web()}/api/v1/security/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password, provider: 'db', refresh: true }) });
 
 describe('superset: on PostgreSQL and Redis behind a Sentinel (datalyptica-minimal-5vm VM4)', () => {
   let predicted: string[] = [];
@@ -143,5 +146,16 @@ describe('superset: on PostgreSQL and Redis behind a Sentinel (datalyptica-minim
     expect((await t.on('bi1', 'cat /var/lib/orch/values/superset_secret_key')).trim()).toBe(secretKey);
     const check = await run({ check: true });
     expect(changed(check.events)).toEqual([]);
+  });
+
+  it('a changed setting restarts Superset behind /health and runs no db upgrade, init or admin again', async () => {
+    const { code, events } = await run({ vars: { superset_row_limit: 10000 } });
+    expect(failures(events)).toEqual([]);
+    expect(code).toBe(0);
+    expect(changed(events).filter((c) => !c.includes(' health '))).toEqual(['bi1 file /etc/superset/superset_config.py']);
+    expect(handlers(events)).toEqual(['bi1 restart superset', 'bi1 health superset']);
+    expect(await t.on('bi1', 'grep ^ROW_LIMIT /etc/superset/superset_config.py')).toBe('ROW_LIMIT = 10000\n');
+    expect((await login(ADMIN_PASSWORD)).status).toBe(200);
+    expect(changed((await run({ vars: { superset_row_limit: 10000 } })).events)).toEqual([]);
   });
 });
