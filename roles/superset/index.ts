@@ -87,7 +87,7 @@ export default defineRole({
     superset_database_group: v.str({ default: 'patroni', emptyAllowed: true, doc: 'inventory group of the PostgreSQL cluster whose generated owner password the role reads when superset_database_password is empty; empty: none' }),
     superset_secret_key: v.str({ default: '', emptyAllowed: true, secret: true, pattern: '^([A-Za-z0-9+/=_.-]{32,})?$', doc: "SECRET_KEY (secret; 32+ characters of A-Za-z0-9+/=_.-); empty: generated once and kept on the hosts (cluster value superset_secret_key). Never change it on a live site: Superset encrypts the databases' passwords with it" }),
     superset_admin_username: v.str({ default: 'admin', pattern: '^[A-Za-z0-9_.@-]+$', doc: 'the admin user created once' }),
-    superset_admin_password: v.str({ default: '', secret: true, doc: "the admin user's password (secret), set when the user is created (later changes are the admin's, in Superset)" }),
+    superset_admin_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: "the admin user's password (secret), set when the user is created (later changes are the admin's, in Superset); empty: generated once (cluster value superset_admin_password; root reads it in /var/lib/orch/values/)" }),
     superset_admin_email: v.str({ default: 'admin@datalyptica.local', pattern: '^[^\\s@]+@[^\\s@]+$', doc: "the admin user's e-mail" }),
     superset_redis_sentinel_group: v.str({ default: 'redis_sentinel', emptyAllowed: true, doc: "inventory group of the Sentinels (the seeds' Redis with Sentinel): used when it has hosts" }),
     superset_redis_sentinel_port: v.port({ default: 26379, doc: 'Sentinel port' }),
@@ -138,6 +138,7 @@ export default defineRole({
         read: readSecretKey,
       },
       ...dbPassword(vars).declare,
+      { name: 'superset_admin_password', doc: "the admin user's password (used when the user is created)", group: vars.superset_group, secret: true, override: 'superset_admin_password' },
     ];
     if (vars.superset_redis_password === '') out.push(redisPasswordValue({ redis_group: vars.superset_redis_group, redis_sentinel_group: vars.superset_redis_sentinel_group || vars.superset_redis_group }, group));
     return out;
@@ -152,6 +153,7 @@ export default defineRole({
     const sv = {
       ...vars,
       superset_secret_key: cluster('superset_secret_key'),
+      superset_admin_password: cluster('superset_admin_password') || vars.superset_admin_password,
       superset_database_password: dbPassword(vars).value(cluster),
       superset_redis_password: vars.superset_redis_password || cluster('redis_password'),
     } as unknown as SupersetVars;

@@ -173,11 +173,13 @@ describe('superset: cluster values, Redis, validate', () => {
     expect(specs.map((s) => [s.name, s.group, s.secret])).toEqual([
       ['superset_secret_key', 'superset', true],
       ['db_password_superset', 'patroni', true],
+      ['superset_admin_password', 'superset', true],
       ['redis_password', 'redis_sentinel', true],
     ]);
+    expect(specs.find((s) => s.name === 'superset_admin_password')!.override).toBe('superset_admin_password');
     expect(specs[0].read).toBe(readSecretKey);
     expect(specs[0].pattern!.test(specs[0].generate!())).toBe(true);
-    expect(superset.clusterValues!(ctx({ vars: { superset_database_password: 'x', superset_redis_password: 'y' } })).map((s) => s.name)).toEqual(['superset_secret_key']);
+    expect(superset.clusterValues!(ctx({ vars: { superset_database_password: 'x', superset_redis_password: 'y' } })).map((s) => s.name)).toEqual(['superset_secret_key', 'superset_admin_password']);
     const text = written(named(superset.operations(ctx()), 'file', SECRETS_FILE));
     expect(text).toBe(`# Managed by orch (role superset): secrets of superset.service (root:superset 0640)\nSUPERSET_SECRET_KEY="${KEY}"\nSUPERSET_DATABASE_PASSWORD="dbpw"\nSUPERSET_REDIS_PASSWORD="redispw1"\n`);
   });
