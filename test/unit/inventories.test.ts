@@ -393,6 +393,9 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
       'phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory',
       'phase 8 (object-storage): host pattern "minio" matches no host of the inventory',
     ]);
+    // the Airflow tier: 2 web servers (8080), the scheduler, 2 Celery workers
+    expect(phaseHosts(p, 'analytics')).toEqual(['airflow-web01', 'airflow-web02', 'airflow-sched01', 'airflow-worker01', 'airflow-worker02']);
+    expect(varsOf(p, 'airflow-worker02', 'airflow')).toMatchObject({ airflow_executor: 'CeleryExecutor', airflow_webserver_port: 8080, airflow_db_host: 'pg-vip', airflow_scheduler_zombie_task_threshold: 300 });
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     // Flink's JobManager HA: the ZooKeeper ensemble on the coordination tier (the document's Kubernetes HA has no VMs)
     expect(phaseHosts(p, 'coordination-zookeeper')).toEqual(names('etcd', 3));
@@ -416,7 +419,7 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(http.backends.find((b) => b.name === 'airflow')).toMatchObject({ group: 'airflow_webserver', port: 8080 });
     expect(http.backends.find((b) => b.name === 'trino')).toMatchObject({ group: 'trino_coordinator' });
     expect(Object.keys(notAutomated(p))).not.toContain('kafka');
-    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master', 'airflow_scheduler', 'superset']));
+    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master', 'superset']));
     // the catalog, query and IAM tiers: Nessie x3, Trino 2 coordinators + 3 workers, Keycloak x3
     expect(phaseHosts(p, 'catalog')).toEqual(names('nessie', 3));
     expect(phaseHosts(p, 'query')).toEqual(['trino-coord01', 'trino-coord02', 'trino-worker01', 'trino-worker02', 'trino-worker03']);

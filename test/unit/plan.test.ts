@@ -42,7 +42,7 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'analytics', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
     const phase = (i: number | string) => (typeof i === 'number' ? plan.phases[i] : plan.phases.find((p) => p.phase.name === i)!);
     const placed = (i: number | string) => phase(i).hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed('coordination')).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
@@ -72,6 +72,11 @@ describe('plan: minimal-5vm', () => {
     // the seed: Redis master VM3, replica VM2; Sentinels on VM1-VM3
     expect(placed('iam-redis')).toEqual([['vm2', ['redis']], ['vm3', ['redis']]]);
     expect(placed('iam-redis-sentinel')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['redis-sentinel']]));
+    // Phase 8: Airflow 2.10.4 (Celery), scheduler and webserver (8082) on VM4, two workers on VM5; after Redis (its broker)
+    expect(placed('analytics')).toEqual([['vm4', ['airflow']], ['vm5', ['airflow']]]);
+    const names = plan.phases.map((p) => p.phase.name);
+    expect(names.indexOf('analytics')).toBeGreaterThan(names.indexOf('iam-redis'));
+    expect(phase('analytics').hosts[0].roles[0].vars).toMatchObject({ airflow_version: '2.10.4', airflow_executor: 'CeleryExecutor', airflow_webserver_port: 8082, airflow_worker_instances: 2, airflow_db_host: '10.20.0.100', airflow_db_port: 5000, airflow_db_password: '' });
     // Phase 9: Keycloak 26.0.7 clustered on VM1-3, 8080, behind HAProxy, its database on the Patroni cluster
     expect(placed('iam-keycloak')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['keycloak']]));
     const kc = phase('iam-keycloak').hosts[0].roles[0].vars;
@@ -110,6 +115,7 @@ describe('plan: minimal-5vm', () => {
       ['query', ['vm4', 'vm5']],
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
+      ['analytics', ['vm4', 'vm5']],
       ['iam-keycloak', []],
       ['monitoring-exporters', ['vm4', 'vm5']],
       ['monitoring-alertmanager', []],
