@@ -157,7 +157,7 @@ export default defineRole({
 
   clusterValues: ({ vars }) => [
     ...dbPassword(vars).declare,
-    { name: 'keycloak_bootstrap_admin_password', doc: 'password of the bootstrap admin (used once, on the first start)', group: vars.keycloak_group, secret: true, override: 'keycloak_bootstrap_admin_password' },
+    { name: 'keycloak_bootstrap_admin_password', doc: 'password of the bootstrap admin (used once, on the first start)', group: vars.keycloak_group, secret: true, override: 'keycloak_bootstrap_admin_password', overrideReplaces: true },
   ],
 
   operations: ({ vars, host, group, exported, cluster }) => {

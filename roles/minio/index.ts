@@ -138,8 +138,8 @@ export default defineRole({
   },
 
   clusterValues: ({ vars }) => [
-    { name: 'minio_root_user', doc: 'MinIO root user (access key)', group: vars.minio_group, secret: true, override: 'minio_root_user', generate: () => `orch-${randomBytes(6).toString('hex')}` },
-    { name: 'minio_root_password', doc: 'MinIO root password (secret key)', group: vars.minio_group, secret: true, override: 'minio_root_password', generate: () => randomBytes(20).toString('hex') },
+    { name: 'minio_root_user', doc: 'MinIO root user (access key)', group: vars.minio_group, secret: true, override: 'minio_root_user', overrideReplaces: true, generate: () => `orch-${randomBytes(6).toString('hex')}` },
+    { name: 'minio_root_password', doc: 'MinIO root password (secret key)', group: vars.minio_group, secret: true, override: 'minio_root_password', overrideReplaces: true, generate: () => randomBytes(20).toString('hex') },
   ],
 
   operations: ({ vars: given, host, group, cluster }) => {

@@ -138,7 +138,7 @@ export default defineRole({
         read: readSecretKey,
       },
       ...dbPassword(vars).declare,
-      { name: 'superset_admin_password', doc: "the admin user's password (used when the user is created)", group: vars.superset_group, secret: true, override: 'superset_admin_password' },
+      { name: 'superset_admin_password', doc: "the admin user's password (used when the user is created)", group: vars.superset_group, secret: true, override: 'superset_admin_password', overrideReplaces: true },
     ];
     if (vars.superset_redis_password === '') out.push(redisPasswordValue({ redis_group: vars.superset_redis_group, redis_sentinel_group: vars.superset_redis_sentinel_group || vars.superset_redis_group }, group));
     return out;

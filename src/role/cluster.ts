@@ -30,6 +30,11 @@ export interface ClusterValueSpec {
   secret?: boolean;
   /** an inventory variable that, when set, is the value (checked against the hosts) */
   override?: string;
+  /**
+   * the inventory's `override` replaces what the hosts hold instead of being refused when they differ: for a credential
+   * the operator rotates through the inventory (MinIO's root password), not for an identity (Kafka's cluster id)
+   */
+  overrideReplaces?: boolean;
   /** the shape a value must have (a value read from a host that does not match is an error) */
   pattern?: RegExp;
   /**
@@ -122,7 +127,7 @@ export function resolveClusterValue(spec: ClusterValueSpec, readings: HostReadin
       return { ok: false, problem: `${spec.name}: the inventory's ${spec.override} is not a valid ${spec.name}${spec.pattern ? ` (expected ${spec.pattern})` : ''}` };
     }
     const others = [...seen.keys()].filter((v) => v !== inventoryValue);
-    if (others.length) {
+    if (others.length && !spec.overrideReplaces) {
       return {
         ok: false,
         problem: `${spec.name}: the inventory sets ${spec.override} to ${show(inventoryValue)} but ${listing(inventoryValue)}. Set ${spec.override} to the hosts' value, or remove it to keep theirs`,

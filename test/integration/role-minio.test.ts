@@ -150,7 +150,10 @@ describe('minio: single node (vps-trio VPS 1) and distributed (2 hosts x 2 drive
     expect(failures(events)).toEqual([]);
     expect(code).toBe(0);
     // m1 only (d1/d2 keep theirs, as the run's vars give every host the new one: see below)
-    const m1 = changed(events).filter((c) => c.startsWith('m1 ')).sort();
+    const m1all = changed(events).filter((c) => c.startsWith('m1 ')).sort();
+    // the engine's copy of the root password follows the inventory's new one (overrideReplaces), on every host
+    expect(changed(events).filter((c) => c.includes(' cluster-value ')).sort()).toEqual(['d1', 'd2', 'm1'].map((h) => `${h} cluster-value minio_root_password`));
+    const m1 = m1all.filter((c) => !c.includes(' cluster-value '));
     expect(m1).toEqual([`m1 buckets S3 buckets on http://127.0.0.1:9000: ${BUCKETS.join(', ')}`, 'm1 file /etc/minio/secrets.env', 'm1 health MinIO on m1: /minio/health/live on 9000']);
     // the bucket op restarted it (one restart, no second one from the handler)
     expect(handlers(events).filter((h) => h.startsWith('m1 '))).toEqual([]);

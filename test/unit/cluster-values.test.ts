@@ -28,6 +28,15 @@ describe('resolveClusterValue', () => {
     expect(!secret.ok && secret.problem).not.toContain(ID);
   });
 
+  it('overrideReplaces: a credential rotated through the inventory replaces the hosts\' copies instead of being refused', () => {
+    const pw: ClusterValueSpec = { name: 'minio_root_password', doc: 'root password', group: 'minio', secret: true, override: 'minio_root_password', overrideReplaces: true };
+    expect(resolveClusterValue(pw, [r('m1', '', 'old-password-1'), r('m2', '', 'new-password-2')], 'new-password-2')).toEqual({ ok: true, value: 'new-password-2', source: 'inventory', missing: ['m1'], from: [] });
+    // without the inventory's value the hosts' one is kept, never a new one generated
+    expect(resolveClusterValue(pw, [r('m1', '', 'old-password-1')], undefined, () => 'generated-3')).toMatchObject({ ok: true, value: 'old-password-1', source: 'hosts' });
+    // an identity (no overrideReplaces) stays refused
+    expect(resolveClusterValue({ ...pw, overrideReplaces: false }, [r('m1', '', 'old-password-1')], 'new-password-2').ok).toBe(false);
+  });
+
   it('the inventory value wins and must match what the hosts have', () => {
     expect(resolveClusterValue(spec, [r('vm1'), r('vm2', '', ID)], ID)).toMatchObject({ ok: true, value: ID, source: 'inventory', missing: ['vm1'] });
     const bad = resolveClusterValue(spec, [r('vm1', ID2)], ID);
