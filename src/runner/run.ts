@@ -6,7 +6,7 @@
 import PQueue from 'p-queue';
 import { EXIT } from '../core/errors.js';
 import type { RunPlan, PlannedPhase } from '../playbook/plan.js';
-import type { HostFacts, PeerHost } from '../role/define.js';
+import type { HostFacts } from '../role/define.js';
 import type { Operation } from '../ops/types.js';
 import { prepareArtifacts } from '../ops/artifact.js';
 import type { EventSink, HostCounts } from '../report/events.js';
@@ -14,7 +14,7 @@ import { UnreachableError, type Connection } from '../transport/types.js';
 import { applyHostPhase, defaultGuess, prepareHostPhase, type PreparedHostPhase } from './host-phase.js';
 import { resolvePhaseValues } from './cluster-values.js';
 import { Profile } from './profile.js';
-import { capacityFromFacts } from '../playbook/checks.js';
+import { capacityFromFacts, peerHosts } from '../playbook/checks.js';
 
 export interface RunOptions {
   check: boolean;
@@ -44,7 +44,7 @@ export async function runPlan(plan: RunPlan, o: RunOptions): Promise<number> {
   const facts = new Map<string, HostFacts>();
   /** check mode: the cluster-value copies earlier phases would have written (name -> host -> value) */
   const checkCopies = new Map<string, Map<string, string>>();
-  const peers = peerList(plan);
+  const peers = peerHosts(plan.inventory, plan.hostVars, plan.hostRoles);
   const allHosts = [...new Set(plan.phases.flatMap((p) => p.hosts.map((h) => h.name)))];
   for (const h of allHosts) totals.set(h, { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, elapsedMs: 0 });
   o.emit({ type: 'run-start', playbook: plan.playbook.file, inventory: plan.inventory.source, hosts: allHosts, check: o.check, phases: plan.phases.map((p) => p.phase.name) });
@@ -249,15 +249,5 @@ function batches(pp: PlannedPhase, live: PlannedPhase['hosts']): PlannedPhase['h
   const size = typeof s === 'string' ? Math.max(1, Math.floor((live.length * parseInt(s, 10)) / 100)) : s;
   const out = [];
   for (let i = 0; i < live.length; i += size) out.push(live.slice(i, i + size));
-  return out;
-}
-
-function peerList(plan: RunPlan): Map<string, PeerHost> {
-  const out = new Map<string, PeerHost>();
-  for (const [name, h] of plan.inventory.hosts) {
-    const vars = plan.hostVars.get(name) ?? {};
-    const address = String(vars.ansible_host ?? vars.host ?? name);
-    out.set(name, { name, address, groups: h.groups, vars, roles: (plan.hostRoles.get(name) ?? []).map((r) => r.name) });
-  }
   return out;
 }
