@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { withFileLock } from '../core/file-lock.js';
 import { defaultCacheDir } from './artifact-cache.js';
 import { lockDigest, parseLock } from './python-lock.js';
 
@@ -70,26 +71,31 @@ async function build(lockPath: string, options: WheelhouseOptions): Promise<Whee
   const dir = join(root, 'wheels');
   const tar = join(root, 'wheels.tar');
   const shaFile = join(root, 'wheels.tar.sha256');
-  if (await exists(shaFile)) {
-    return { dir, tar, sha256: (await readFile(shaFile, 'utf8')).trim(), digest };
+  const cached = async () => ((await exists(shaFile)) ? { dir, tar, sha256: (await readFile(shaFile, 'utf8')).trim(), digest } : undefined);
+  const hit = await cached();
+  if (hit) return hit;
+  // two processes (parallel test files, two runs) building the same wheelhouse: one builds, the other waits
+  return withFileLock(`${root}.lock`, async () => (await cached()) ?? fill(), { what: `the wheelhouse of ${lockPath}` });
+
+  async function fill(): Promise<Wheelhouse> {
+    await mkdir(root, { recursive: true });
+    const part = `${dir}.part-${process.pid}`;
+    await rm(part, { recursive: true, force: true });
+    const python = options.python ?? 'python3.11';
+    const index = options.indexUrl !== undefined ? ['--index-url', options.indexUrl] : [];
+    await run(python, ['-m', 'pip', 'wheel', '--disable-pip-version-check', '--no-input', '--no-deps', '--require-hashes',
+      ...index, '-r', lockPath, '-w', part], { maxBuffer: 64 * 1024 * 1024 });
+    const wheels = (await readdir(part)).filter((f) => f.endsWith('.whl'));
+    if (wheels.length !== packages.length) {
+      throw new Error(`wheelhouse for ${lockPath}: ${wheels.length} wheels for ${packages.length} pins`);
+    }
+    await rm(dir, { recursive: true, force: true });
+    await rename(part, dir);
+    const tarPart = `${tar}.part-${process.pid}`;
+    await run('tar', ['-cf', tarPart, '-C', dir, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', ...wheels.sort()]);
+    await rename(tarPart, tar);
+    const sha256 = await sha256File(tar);
+    await writeFile(shaFile, `${sha256}\n`);
+    return { dir, tar, sha256, digest };
   }
-  await mkdir(root, { recursive: true });
-  const part = `${dir}.part-${process.pid}`;
-  await rm(part, { recursive: true, force: true });
-  const python = options.python ?? 'python3.11';
-  const index = options.indexUrl !== undefined ? ['--index-url', options.indexUrl] : [];
-  await run(python, ['-m', 'pip', 'wheel', '--disable-pip-version-check', '--no-input', '--no-deps', '--require-hashes',
-    ...index, '-r', lockPath, '-w', part], { maxBuffer: 64 * 1024 * 1024 });
-  const wheels = (await readdir(part)).filter((f) => f.endsWith('.whl'));
-  if (wheels.length !== packages.length) {
-    throw new Error(`wheelhouse for ${lockPath}: ${wheels.length} wheels for ${packages.length} pins`);
-  }
-  await rm(dir, { recursive: true, force: true });
-  await rename(part, dir);
-  const tarPart = `${tar}.part-${process.pid}`;
-  await run('tar', ['-cf', tarPart, '-C', dir, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', ...wheels.sort()]);
-  await rename(tarPart, tar);
-  const sha256 = await sha256File(tar);
-  await writeFile(shaFile, `${sha256}\n`);
-  return { dir, tar, sha256, digest };
 }

@@ -23,6 +23,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { release, type Release } from '../../artifacts/index.js';
+import { withFileLock } from '../../core/file-lock.js';
 import { flinkRecipe } from './flink/recipe.js';
 import { kafkaRecipe } from './kafka/recipe.js';
 import { minioRecipe } from './minio.js';
@@ -128,15 +129,29 @@ export function buildWith(recipe: Recipe, rel: Release, root: string, log?: (s: 
   const dir = join(root, `${rel.service}-${rel.version}-${key.slice(0, 16)}`);
   const inFlight = building.get(dir);
   if (inFlight) return inFlight;
+  const file = join(dir, rel.fileName);
+  const manifestFile = join(dir, 'manifest.json');
+  const base = { service: rel.service, version: rel.version, file, fileName: rel.fileName, path: rel.path, topDir: rel.topDir, key };
   const p = (async (): Promise<BuiltArtifact> => {
-    const file = join(dir, rel.fileName);
-    const manifestFile = join(dir, 'manifest.json');
-    const base = { service: rel.service, version: rel.version, file, fileName: rel.fileName, path: rel.path, topDir: rel.topDir, key };
-    const m = await readManifest(manifestFile);
-    if (m && m.key === key && existsSync(file) && (await sha512Of(file)) === m.sha512) {
-      log?.(`${rel.fileName}: cache hit (${dir})`);
-      return { ...base, sha512: m.sha512, cached: true, resolved: m.resolved };
-    }
+    const hit = async (): Promise<BuiltArtifact | undefined> => {
+      const m = await readManifest(manifestFile);
+      if (m && m.key === key && existsSync(file) && (await sha512Of(file)) === m.sha512) {
+        log?.(`${rel.fileName}: cache hit (${dir})`);
+        return { ...base, sha512: m.sha512, cached: true, resolved: m.resolved };
+      }
+      return undefined;
+    };
+    const cached = await hit();
+    if (cached) return cached;
+    // another process (a test file running in parallel) may be building the same entry: one builds, the other waits
+    return withFileLock(`${dir}.lock`, async () => (await hit()) ?? build(), { log, what: `the ${rel.fileName} build` });
+  })();
+  building.set(dir, p);
+  const forget = () => building.delete(dir);
+  p.then(forget, forget);
+  return p;
+
+  async function build(): Promise<BuiltArtifact> {
     log?.(`${rel.fileName}: building (recipe ${key.slice(0, 16)})`);
     const built = await recipe.assemble(rel.version, { cacheRoot: root, mavenRepo: join(root, 'maven-repo'), log });
     const { resolved } = built;
@@ -165,11 +180,7 @@ export function buildWith(recipe: Recipe, rel: Release, root: string, log?: (s: 
     await rename(tmp, manifestFile);
     log?.(`${rel.fileName}: built, ${(await stat(file)).size} bytes, sha512 ${sha512.slice(0, 16)}..`);
     return { ...base, sha512, cached: false, resolved };
-  })();
-  building.set(dir, p);
-  const forget = () => building.delete(dir);
-  p.then(forget, forget);
-  return p;
+  }
 }
 
 export interface ArtifactMirror {

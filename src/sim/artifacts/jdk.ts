@@ -14,6 +14,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { temurinRelease } from '../../artifacts/index.js';
+import { withFileLock } from '../../core/file-lock.js';
 import { testArtifactCacheDir } from './index.js';
 
 export interface LocalJdk {
@@ -60,21 +61,26 @@ export async function localTemurinArchive(minMajor: number, log?: (s: string) =>
   const dir = join(testArtifactCacheDir(), `temurin-${release}-local`);
   const file = join(dir, rel.fileName);
   const shaFile = `${file}.sha256`;
-  if (existsSync(file) && existsSync(shaFile)) {
+  const cached = async (): Promise<LocalJdk | undefined> => {
+    if (!existsSync(file) || !existsSync(shaFile)) return undefined;
     const sha256 = (await readFile(shaFile, 'utf8')).trim();
-    if ((await sha256Of(file)) === sha256) {
-      log?.(`${rel.fileName}: cache hit (${dir})`);
-      return { release, major: Number(release.split('.')[0]), file, path: rel.path, sha256 };
-    }
-  }
-  await mkdir(dir, { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const t0 = Date.now();
-  // GNU tar: the JDK's directory renamed to Adoptium's top dir, reproducible entries
-  execFileSync('tar', ['--sort=name', '--mtime=2026-01-01 00:00Z', '--owner=0', '--group=0', '--numeric-owner', '-C', '/usr/lib/jvm', `--transform=s,^${home.split('/').pop()},${rel.topDir},`, '-czf', tmp, home.split('/').pop()!], { stdio: 'inherit' });
-  const sha256 = await sha256Of(tmp);
-  await rename(tmp, file);
-  await writeFile(shaFile, `${sha256}\n`);
-  log?.(`${rel.fileName}: packed from ${home} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sha256 ${sha256.slice(0, 16)}..`);
-  return { release, major: Number(release.split('.')[0]), file, path: rel.path, sha256 };
+    if ((await sha256Of(file)) !== sha256) return undefined;
+    log?.(`${rel.fileName}: cache hit (${dir})`);
+    return { release, major: Number(release.split('.')[0]), file, path: rel.path, sha256 };
+  };
+  const pack = async (): Promise<LocalJdk> => {
+    await mkdir(dir, { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}`;
+    const t0 = Date.now();
+    // GNU tar: the JDK's directory renamed to Adoptium's top dir, reproducible entries
+    execFileSync('tar', ['--sort=name', '--mtime=2026-01-01 00:00Z', '--owner=0', '--group=0', '--numeric-owner', '-C', '/usr/lib/jvm', `--transform=s,^${home.split('/').pop()},${rel.topDir},`, '-czf', tmp, home.split('/').pop()!], { stdio: 'inherit' });
+    const sha256 = await sha256Of(tmp);
+    await rename(tmp, file);
+    await writeFile(shaFile, `${sha256}\n`);
+    log?.(`${rel.fileName}: packed from ${home} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sha256 ${sha256.slice(0, 16)}..`);
+    return { release, major: Number(release.split('.')[0]), file, path: rel.path, sha256 };
+  };
+  const hit = await cached();
+  if (hit) return hit;
+  return withFileLock(`${dir}.lock`, async () => (await cached()) ?? pack(), { log, what: `the packing of ${rel.fileName}` });
 }

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withFileLock } from '../../core/file-lock.js';
 
 /** pinned, so that resolution does not depend on the Maven installation's default plugin version */
 export const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.6.1';
@@ -95,6 +96,11 @@ export function requireMaven(why: string): void {
 export async function resolveMaven(coords: string[], o: { localRepo: string; why: string; log?: (s: string) => void }): Promise<MavenArtifact[]> {
   requireMaven(o.why);
   await mkdir(o.localRepo, { recursive: true });
+  // Maven's local repository is not safe for two mvn processes writing at once (parallel test files)
+  return withFileLock(`${o.localRepo}.lock`, () => resolveLocked(coords, o), { log: o.log, what: `the Maven repository ${o.localRepo}` });
+}
+
+async function resolveLocked(coords: string[], o: { localRepo: string; why: string; log?: (s: string) => void }): Promise<MavenArtifact[]> {
   const dir = await mkdtemp(join(o.localRepo, '..', '.resolve-'));
   try {
     await writeFile(join(dir, 'pom.xml'), generatePom(coords));
