@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/core/project.js';
-import { ops, q, serviceLimits, type Operation } from '../../src/ops/index.js';
+import { ops, q, serviceLimits, RESOURCE_LIMITS_VAR, type Operation, type ResourceLimit } from '../../src/ops/index.js';
 import { serviceDatabasePassword } from '../../src/role/database-password.js';
 import { defineRole } from '../../src/role/define.js';
 import type { ClusterValueSpec } from '../../src/role/cluster.js';
@@ -70,7 +70,8 @@ scheduler and the triggerer (airflow_scheduler_group, airflow_triggerer_group), 
   that patroni generated (cluster value db_password_<owner> of airflow_database_group).
 - Units: airflow-scheduler, airflow-triggerer, airflow-webserver, and airflow-worker@N (Celery node N@<host>; only
   instance 1 serves the host's task logs on airflow_worker_log_server_port). A changed venv, airflow.cfg, secrets or
-  unit restarts the host's Airflow services. resource_limits.<unit name> gives MemoryMax=/CPUQuota= (vps-trio).
+  unit restarts the host's Airflow services. resource_limits.<unit name> gives MemoryMax=/CPUQuota= (vps-trio),
+  which \`orch plan\`'s capacity table then counts instead of the seed's sizes.
 - Health: the webserver's /health reports metadatabase and scheduler "healthy"; each worker answers a Celery ping.
 - LocalExecutor (vps-trio): no broker, no workers; tasks run on the scheduler's host.
 `;
@@ -190,9 +191,19 @@ export default defineRole({
       ...(workers || (vars.airflow_executor === 'LocalExecutor' && parts.includes('scheduler')) ? [{ port: vars.airflow_worker_log_server_port, variable: 'airflow_worker_log_server_port', description: 'Airflow task log server' }] : []),
       ...(parts.includes('triggerer') ? [{ port: 8794, description: 'Airflow triggerer log server' }] : []),
     ];
-    // the seed's figures (datalyptica-minimal-5vm.md): scheduler 8 GB / 4 CPUs, webserver 4 GB / 2, each worker 16 GB / 4
-    const memoryMb = (parts.includes('scheduler') ? 8192 : 0) + (parts.includes('webserver') ? 4096 : 0) + workers * 16384;
-    const cpus = (parts.includes('scheduler') ? 4 : 0) + (parts.includes('webserver') ? 2 : 0) + workers * 4;
+    // the seed's figures (datalyptica-minimal-5vm.md): scheduler 8 GB / 4 CPUs, webserver 4 GB / 2, each worker 16 GB / 4;
+    // a unit's resource_limits (vps-trio's container limits, its MemoryMax= / CPUQuota=) replace them
+    const size = (unit: string, memoryMb: number, cpus: number): [number, number] => {
+      const l = (ctx.host.vars[RESOURCE_LIMITS_VAR] as Record<string, ResourceLimit | undefined> | undefined)?.[unit];
+      return [l?.memory_mb ?? memoryMb, l?.cpus ?? cpus];
+    };
+    const sizes = [
+      ...(parts.includes('scheduler') ? [size('airflow-scheduler', 8192, 4)] : []),
+      ...(parts.includes('webserver') ? [size('airflow-webserver', 4096, 2)] : []),
+      ...Array.from({ length: workers }, () => size('airflow-worker', 16384, 4)),
+    ];
+    const memoryMb = sizes.reduce((s, [m]) => s + m, 0);
+    const cpus = Math.round(sizes.reduce((s, [, c]) => s + c, 0) * 100) / 100;
     return { ports, memoryMb, cpus, serves: [vars.airflow_group, vars.airflow_scheduler_group, vars.airflow_webserver_group, vars.airflow_worker_group, ...(vars.airflow_triggerer_group ? [vars.airflow_triggerer_group] : [])] };
   },
 

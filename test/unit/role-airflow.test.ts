@@ -221,6 +221,8 @@ describe('airflow: operations per host', () => {
     expect(written(named(list, 'file', ENV_FILE))).not.toContain('CELERY');
     const decl = airflow.declares!(ctx({ peers: VPS1, vars: VPS_VARS }));
     expect(decl.ports!.map((p) => p.port)).toEqual([8080, 8793, 8794]);
+    // the units' limits are what `orch plan` counts, not the datalyptica seed's 8 GB / 4 + 4 GB / 2
+    expect(decl).toMatchObject({ memoryMb: 1536 + 800, cpus: 1.1 });
     // no broker password is asked of any Redis host
     expect(airflow.clusterValues!(ctx({ peers: VPS1, vars: VPS_VARS })).map((s) => s.name)).toEqual(['airflow_fernet_key', 'airflow_webserver_secret_key', 'airflow_admin_password']);
   });
