@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { loadInventory } from '../../src/inventory/load.js';
+import { loadSimFile } from '../../src/inventory/sim-file.js';
 import { parseExtraVars } from '../../src/inventory/extra-vars.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import { projectRoot } from '../../src/core/project.js';
@@ -419,7 +420,12 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(http.backends.find((b) => b.name === 'airflow')).toMatchObject({ group: 'airflow_webserver', port: 8080 });
     expect(http.backends.find((b) => b.name === 'trino')).toMatchObject({ group: 'trino_coordinator' });
     expect(Object.keys(notAutomated(p))).not.toContain('kafka');
-    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master', 'superset']));
+    expect(Object.keys(notAutomated(p))).toEqual(expect.arrayContaining(['clickhouse', 'clickhouse_keeper', 'spark_master']));
+    // the analytics tier's MLflow (mlflow01) and Superset (on the Airflow web servers), with the roles' pg-vip:5432 defaults
+    expect(phaseHosts(p, 'analytics-mlflow')).toEqual(['mlflow01']);
+    expect(phaseHosts(p, 'analytics-superset')).toEqual(['airflow-web01', 'airflow-web02']);
+    expect(Object.keys(notAutomated(p))).not.toContain('mlflow');
+    expect(Object.keys(notAutomated(p))).not.toContain('superset');
     // the catalog, query and IAM tiers: Nessie x3, Trino 2 coordinators + 3 workers, Keycloak x3
     expect(phaseHosts(p, 'catalog')).toEqual(names('nessie', 3));
     expect(phaseHosts(p, 'query')).toEqual(['trino-coord01', 'trino-coord02', 'trino-worker01', 'trino-worker02', 'trino-worker03']);
@@ -453,6 +459,42 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
       const ids = hostsOf(inv, g).map((h) => p.hostVars.get(h)!.node_id);
       expect(ids, g).toEqual(ids.map((_, i) => i + 1));
     }
+  });
+});
+
+describe('the analytics layer (phase 8) on minimal-5vm', () => {
+  it('MLflow on VM5:5001 and Superset on VM4:8088 in their own phases after Airflow, on the Patroni cluster through the VIP; no port twice on a VM', async () => {
+    const p = await plan('minimal-5vm');
+    const names = p.phases.map((x) => x.phase.name);
+    expect(names.slice(names.indexOf('analytics'), names.indexOf('analytics') + 3)).toEqual(['analytics', 'analytics-mlflow', 'analytics-superset']);
+    // Superset's Redis (phase 9's, which runs first) and PostgreSQL (phase 3's) come before it
+    for (const before of ['data-layer', 'iam-redis', 'iam-redis-sentinel']) expect(names.indexOf('analytics-superset'), before).toBeGreaterThan(names.indexOf(before));
+    expect(phaseHosts(p, 'analytics-mlflow')).toEqual(['vm5']);
+    expect(phaseHosts(p, 'analytics-superset')).toEqual(['vm4']);
+    const port = (h: string, variable: string) => p.declared!.get(h)!.ports.filter((x) => x.variable === variable).map((x) => x.port);
+    expect(port('vm5', 'mlflow_port')).toEqual([5001]);
+    expect(port('vm4', 'superset_port')).toEqual([8088]);
+    for (const h of ['vm4', 'vm5']) {
+      const ports = p.declared!.get(h)!.ports.map((x) => x.port);
+      expect(new Set(ports).size, h).toBe(ports.length);
+    }
+    expect(varsOf(p, 'vm5', 'mlflow')).toMatchObject({ mlflow_version: '2.19.0', mlflow_backend_store_uri: 'postgresql://mlflow@10.20.0.100:5000/mlflow', mlflow_database_group: 'patroni', mlflow_artifacts_destination: '/var/lib/mlflow/artifacts' });
+    expect(varsOf(p, 'vm4', 'superset')).toMatchObject({ superset_version: '4.1.1', superset_database_uri: 'postgresql+psycopg2://superset@10.20.0.100:5000/superset', superset_database_group: 'patroni', superset_redis_sentinel_group: 'redis_sentinel', superset_redis_db: 1 });
+    // their owners' databases are among those the Patroni cluster creates (and generates the passwords of)
+    const dbs = varsOf(p, 'vm1', 'patroni').patroni_databases as Array<{ name: string; owner: string }>;
+    expect(dbs).toEqual(expect.arrayContaining([{ name: 'mlflow', owner: 'mlflow' }, { name: 'superset', owner: 'superset' }]));
+    expect(p.warnings.filter((w) => /capacity/.test(w))).toEqual([]);
+    expect(notAutomated(p).mlflow).toBeUndefined();
+    expect(notAutomated(p).superset).toBeUndefined();
+  });
+
+  it("sim.yml gives them 2 gunicorn workers each (its values plan too); the inventory keeps the roles' 4", async () => {
+    const sim = loadSimFile(join(projectRoot, 'inventories', 'minimal-5vm'))!;
+    expect(sim.vars).toMatchObject({ mlflow_workers: 2, superset_workers: 2 });
+    const simulated = await plan('minimal-5vm', SITE, [JSON.stringify(sim.vars)]);
+    expect([varsOf(simulated, 'vm5', 'mlflow').mlflow_workers, varsOf(simulated, 'vm4', 'superset').superset_workers]).toEqual([2, 2]);
+    const p = await plan('minimal-5vm');
+    expect([varsOf(p, 'vm5', 'mlflow').mlflow_workers, varsOf(p, 'vm4', 'superset').superset_workers]).toEqual([4, 4]);
   });
 });
 

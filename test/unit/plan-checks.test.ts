@@ -293,7 +293,9 @@ describe('plan checks: services not yet automated', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const plan = await buildPlan({ inventory: inv, playbook: loadPlaybook(join(projectRoot, 'playbooks', 'site.yml')), registry: new RoleRegistry() });
     const groups = plan.notAutomated!.map((n) => n.group);
-    expect(groups).toContain('superset');
+    expect(groups).toContain('jupyterhub');
+    expect(groups).not.toContain('superset'); // the analytics-superset phase deploys it
+    expect(groups).not.toContain('mlflow');
     expect(groups).not.toContain('etcd'); // the coordination phase deploys it
     expect(groups).not.toContain('control_plane');
     expect(groups).not.toContain('data_plane');

@@ -42,7 +42,7 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'analytics', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'analytics', 'analytics-mlflow', 'analytics-superset', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
     const phase = (i: number | string) => (typeof i === 'number' ? plan.phases[i] : plan.phases.find((p) => p.phase.name === i)!);
     const placed = (i: number | string) => phase(i).hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed('coordination')).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
@@ -77,6 +77,13 @@ describe('plan: minimal-5vm', () => {
     const names = plan.phases.map((p) => p.phase.name);
     expect(names.indexOf('analytics')).toBeGreaterThan(names.indexOf('iam-redis'));
     expect(phase('analytics').hosts[0].roles[0].vars).toMatchObject({ airflow_version: '2.10.4', airflow_executor: 'CeleryExecutor', airflow_webserver_port: 8082, airflow_worker_instances: 2, airflow_db_host: '10.20.0.100', airflow_db_port: 5000, airflow_db_password: '' });
+    // Phase 8: MLflow 2.19.0 on VM5 (5001) and Superset 4.1.1 on VM4 (8088), their databases on the Patroni cluster
+    // through the VIP's primary port (owner passwords generated there), Superset's caches on Redis through the Sentinels
+    expect(placed('analytics-mlflow')).toEqual([['vm5', ['mlflow']]]);
+    expect(placed('analytics-superset')).toEqual([['vm4', ['superset']]]);
+    expect(names.indexOf('analytics-superset')).toBeGreaterThan(names.indexOf('iam-redis-sentinel'));
+    expect(phase('analytics-mlflow').hosts[0].roles[0].vars).toMatchObject({ mlflow_version: '2.19.0', mlflow_port: 5001, mlflow_backend_store_uri: 'postgresql://mlflow@10.20.0.100:5000/mlflow', mlflow_backend_store_password: '', mlflow_database_group: 'patroni', mlflow_artifacts_destination: '/var/lib/mlflow/artifacts' });
+    expect(phase('analytics-superset').hosts[0].roles[0].vars).toMatchObject({ superset_version: '4.1.1', superset_port: 8088, superset_database_uri: 'postgresql+psycopg2://superset@10.20.0.100:5000/superset', superset_database_password: '', superset_database_group: 'patroni', superset_redis_sentinel_group: 'redis_sentinel', superset_redis_db: 1 });
     // Phase 9: Keycloak 26.0.7 clustered on VM1-3, 8080, behind HAProxy, its database on the Patroni cluster
     expect(placed('iam-keycloak')).toEqual(['vm1', 'vm2', 'vm3'].map((h) => [h, ['keycloak']]));
     const kc = phase('iam-keycloak').hosts[0].roles[0].vars;
@@ -116,6 +123,8 @@ describe('plan: minimal-5vm', () => {
       ['iam-redis', []],
       ['iam-redis-sentinel', []],
       ['analytics', ['vm4', 'vm5']],
+      ['analytics-mlflow', ['vm5']],
+      ['analytics-superset', ['vm4']],
       ['iam-keycloak', []],
       ['monitoring-exporters', ['vm4', 'vm5']],
       ['monitoring-alertmanager', []],
