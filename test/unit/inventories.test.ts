@@ -29,6 +29,9 @@ async function plan(inventory: string, playbook: string = SITE, extra: string[] 
 /** enterprise-50vm's operator secrets file, as site.yml needs it: the S3 keys of its Iceberg catalog (trino.yml) */
 const ENTERPRISE_SECRETS = [JSON.stringify({ trino_secrets: { TRINO_S3_ACCESS_KEY: 'operator-s3-key-1', TRINO_S3_SECRET_KEY: 'operator-s3-secret-2' } })];
 
+/** vps-trio's operator secrets file: Airflow's metadata-db owner password, given to PostgreSQL and to Airflow alike */
+const VPS_SECRETS = [JSON.stringify({ postgresql_passwords: { airflow: 'operator-airflow-pw-1', datalake: 'operator-datalake-pw-2' }, airflow_db_password: 'operator-airflow-pw-1' })];
+
 /** A playbook written for the test: phases of landed roles that site.yml does not run yet. */
 function playbook(text: string): string {
   const f = join(mkdtempSync(join(tmpdir(), 'orch-inventories-')), 'pb.yml');
@@ -205,13 +208,13 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     const inv = loadInventory('vps-trio', { projectRoot });
     expect([...inv.hosts.keys()]).toEqual(['vps1', 'vps2', 'vps3']);
     const groups = (h: string) => inv.hosts.get(h)!.groups.filter((g) => g !== 'all').sort();
-    expect(groups('vps1')).toEqual(['airflow_scheduler', 'airflow_webserver', 'minio', 'postgresql']);
+    expect(groups('vps1')).toEqual(['airflow', 'airflow_scheduler', 'airflow_webserver', 'minio', 'postgresql']);
     expect(groups('vps2')).toEqual(['clickhouse', 'zookeeper']);
     expect(groups('vps3')).toEqual(['jupyterlab', 'spark_master', 'spark_worker']);
   });
 
   it('plans with site.yml: ZooKeeper on VPS 2, the two PostgreSQL servers on VPS 1; every service not yet automated is listed with its VPS', async () => {
-    const p = await plan('vps-trio');
+    const p = await plan('vps-trio', SITE, VPS_SECRETS);
     expect(phaseHosts(p, 'os-preparation')).toEqual(['vps1', 'vps2', 'vps3']);
     expect(phaseHosts(p, 'coordination-zookeeper')).toEqual(['vps2']);
     expect(phaseHosts(p, 'databases')).toEqual(['vps1']);
@@ -221,8 +224,6 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     expect(capacityOf(p, 'vps1')!.byRole.find((r) => r.role === 'minio')).toMatchObject({ memoryMb: 512, cpus: 0.2 });
     expect(p.connections.get('vps3')!.address).toBe('10.104.0.4');
     expect(notAutomated(p)).toEqual({
-      airflow_scheduler: ['vps1'],
-      airflow_webserver: ['vps1'],
       clickhouse: ['vps2'],
       spark_master: ['vps3'],
       spark_worker: ['vps3'],
@@ -230,8 +231,45 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     });
   });
 
+  it("VPS 1's Airflow 2.8.4 in the analytics phase, after its databases and MinIO: LocalExecutor, webserver 8080, the metadata-db on localhost:5433, the limits as MemoryMax= / CPUQuota=", async () => {
+    const p = await plan('vps-trio', SITE, VPS_SECRETS);
+    const names = p.phases.map((x) => x.phase.name);
+    expect(phaseHosts(p, 'analytics')).toEqual(['vps1']);
+    // the document's start-up order: metadata-db, minio, datalake-db (one phase for both servers), then airflow-init, scheduler, webserver
+    expect(names.indexOf('analytics')).toBeGreaterThan(names.indexOf('object-storage'));
+    expect(names.indexOf('object-storage')).toBeGreaterThan(names.indexOf('databases'));
+    expect(varsOf(p, 'vps1', 'airflow')).toMatchObject({
+      airflow_version: '2.8.4',
+      airflow_executor: 'LocalExecutor',
+      airflow_webserver_port: 8080,
+      airflow_db_host: 'localhost',
+      airflow_db_port: 5433,
+      airflow_db_name: 'airflow',
+      airflow_db_user: 'airflow',
+      airflow_database_group: '',
+      airflow_dags_folder: '/airflow/dags',
+      airflow_logs_folder: '/airflow/logs',
+      airflow_plugins_folder: '/airflow/plugins',
+      airflow_scripts_folder: '/airflow/scripts',
+    });
+    // the database and owner Airflow connects as are the metadata instance's (the postgresql role's, port 5433)
+    const metadata = (varsOf(p, 'vps1', 'postgresql').postgresql_instances as Array<{ name: string; port: number; databases: Array<{ name: string; owner: string }> }>).find((i) => i.port === 5433)!;
+    expect(metadata.databases).toContainEqual({ name: 'airflow', owner: 'airflow' });
+    // webserver 8080, the scheduler's task log server (LocalExecutor), the triggerer's; no port twice on VPS 1
+    const ports = p.declared!.get('vps1')!.ports;
+    expect(ports.filter((x) => x.role === 'airflow').map((x) => x.port)).toEqual([8080, 8793, 8794]);
+    expect(new Set(ports.map((x) => x.port)).size).toBe(ports.length);
+    // the capacity check counts the units' limits (scheduler 1.5 GB / 0.8, webserver 800 MB / 0.3): the document's 3.6 GB
+    expect(capacityOf(p, 'vps1')!.byRole.find((r) => r.role === 'airflow')).toMatchObject({ memoryMb: 1536 + 800, cpus: 1.1 });
+    expect(capacityOf(p, 'vps1')).toMatchObject({ overMemory: false, overCpu: false });
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+    expect(renderPlan(p)).toContain('phase 16 analytics  hosts: airflow -> 1 host(s)\n  vps1: airflow');
+    // without the operator's password of the airflow owner (no Patroni cluster generates one here): refused
+    await expect(plan('vps-trio')).rejects.toThrow(/airflow_db_password is empty and airflow_database_group "" names no group/);
+  });
+
   it('carries every container limit over (resource_limits); the totals are the document\'s', async () => {
-    const p = await plan('vps-trio');
+    const p = await plan('vps-trio', SITE, VPS_SECRETS);
     const rl = (h: string) => p.hostVars.get(h)!.resource_limits;
     expect(rl('vps1')).toEqual({
       'airflow-webserver': { memory_mb: 800, cpus: 0.3 },
