@@ -14,6 +14,7 @@
  * postgresql-common ships; PGDG's yum repository on RHEL); `postgresql_repository: distribution` takes the
  * distribution's packages (Debian 12: PostgreSQL 15, what the tests run).
  */
+import { databasePasswordName, databasePasswordValue } from '../../src/role/database-password.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import { ops, q } from '../../src/ops/index.js';
@@ -115,8 +116,11 @@ export default defineRole({
     ),
     postgresql_hba: v.list<HbaRule>(hbaRuleSchema, { default: [], doc: 'pg_hba rules after the local ones (peer for local users, SCRAM on loopback): { type, database, user, address, method }' }),
     postgresql_hba_inventory_hosts: v.bool({ default: true, doc: 'let every host of the inventory in (its address, SCRAM-SHA-256), for the services that use these databases' }),
-    postgresql_passwords: v.map<string>({ type: 'string' }, { default: {}, secret: true, doc: 'passwords of the database owners (owner -> password), stored as SCRAM-SHA-256; an owner without one logs in by the local rules only' }),
+    postgresql_passwords: v.map<string>({ type: 'string' }, { default: {}, secret: true, doc: 'passwords of the database owners (owner -> password), stored as SCRAM-SHA-256; an owner without one logs in by the local rules only, unless postgresql_generate_passwords' }),
+    postgresql_generate_passwords: v.bool({ default: false, doc: "an owner without a password in postgresql_passwords gets one generated once, kept as cluster value db_password_<owner> of postgresql_group and read by the services connecting as it (their <role>_database_group: the same group), as the patroni role does" }),
+    postgresql_group: v.str({ default: 'postgresql', doc: 'inventory group of the hosts holding the generated owner passwords (postgresql_generate_passwords)' }),
   },
+  clusterValues: ({ vars }) => generatedOwners(vars).map((owner) => databasePasswordValue(owner, vars.postgresql_group)),
   declares: ({ vars }) => ({
     ports: vars.postgresql_instances.map((i) => ({ port: i.port, variable: 'postgresql_instances', description: `PostgreSQL instance ${i.name}` })),
     memoryMb: vars.postgresql_instances.reduce((s, i) => s + (i.memory_mb ?? 0), 0) || undefined,
@@ -141,7 +145,8 @@ export default defineRole({
     }
     return out;
   },
-  operations({ vars, host, allHosts }) {
+  operations({ vars, host, allHosts, cluster }) {
+    const passwords = { ...vars.postgresql_passwords, ...Object.fromEntries(generatedOwners(vars).map((o) => [o, cluster(databasePasswordName(o))])) };
     const facts = host.facts;
     const version = vars.postgresql_version;
     const L = pgLayout(version, facts);
@@ -230,12 +235,18 @@ export default defineRole({
         ops.waitForPort({ port: inst.port, timeoutS: 90 }),
       );
       if (inst.databases?.length) {
-        list.push(databasesOp({ name: `${inst.name}: databases and owners`, socketDir: L.socketDir, port: inst.port, databases: inst.databases, passwords: vars.postgresql_passwords }));
+        list.push(databasesOp({ name: `${inst.name}: databases and owners`, socketDir: L.socketDir, port: inst.port, databases: inst.databases, passwords }));
       }
     }
     return list;
   },
 });
+
+/** the owners whose password is generated: every owner of the instances' databases without one, when asked */
+function generatedOwners(vars: { postgresql_generate_passwords: boolean; postgresql_instances: Array<{ databases?: DatabaseSpec[] }>; postgresql_passwords: Record<string, string> }): string[] {
+  if (!vars.postgresql_generate_passwords) return [];
+  return [...new Set(vars.postgresql_instances.flatMap((i) => (i.databases ?? []).map((d) => d.owner)))].filter((o) => !vars.postgresql_passwords[o]).sort();
+}
 
 /** RHEL: one unit per instance, PGDG's postgresql-NN.service with its own PGDATA. */
 export function rhelUnit(version: string, name: string, data: string, binDir: string): string {

@@ -5,13 +5,14 @@
  * document's container limits as MemoryMax=/CPUQuota= (webserver 800 MB / 0.3 CPU, scheduler 1.5 GB / 0.8).
  * Real software: Airflow 2.8.4 and its pinned dependencies (roles/airflow/locks/airflow-2.8.4-py3.11.txt) from
  * PyPI through the controller's wheelhouse.
+ * No password given (as vps-trio's inventory): the postgresql role generates the airflow owner's once
+ * (postgresql_generate_passwords, cluster value db_password_airflow of group postgresql) and Airflow reads it.
  *   - /health healthy; a DAG dropped into the dags folder runs to success on the host itself;
  *   - a rerun changes nothing and installs nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { changed, failures, handlers, useRoleTest, waitFor } from '../helpers/role-test.js';
 
-const PG_PASSWORD = 'Vps1-metadata-pw-2';
 const ADMIN_PASSWORD = 'Vps1-admin-pw-8';
 const DAG_ID = 'orch_local_check';
 
@@ -27,14 +28,14 @@ const t = useRoleTest({
     postgresql_repository: 'distribution',
     postgresql_version: '15',
     postgresql_instances: [{ name: 'metadata', port: 5433, memory_mb: 192, databases: [{ name: 'airflow', owner: 'airflow' }] }],
-    postgresql_passwords: { airflow: PG_PASSWORD },
+    postgresql_generate_passwords: true,
     airflow_version: '2.8.4',
     airflow_executor: 'LocalExecutor',
     airflow_webserver_port: 8080,
     airflow_webserver_workers: 2,
     airflow_db_host: 'localhost',
     airflow_db_port: 5433,
-    airflow_db_password: PG_PASSWORD,
+    airflow_database_group: 'postgresql',
     airflow_admin_password: ADMIN_PASSWORD,
     airflow_parallelism: 4,
     airflow_dag_dir_list_interval: 10,
@@ -76,6 +77,12 @@ describe('airflow: LocalExecutor with its own PostgreSQL on 5433 (vps-trio VPS 1
     expect((await t.on('vps1', '/usr/local/bin/airflow version')).trim()).toBe('2.8.4');
     expect(await t.on('vps1', 'systemctl show -p MemoryMax -p CPUQuotaPerSecUSec airflow-webserver')).toBe('CPUQuotaPerSecUSec=300ms\nMemoryMax=838860800\n');
     expect(await t.on('vps1', "sed -n 's/^executor = //p' /etc/airflow/airflow.cfg")).toBe('LocalExecutor\n');
+    // the generated owner password: kept on the host, a SCRAM login over TCP with it works, another is refused
+    const pw = (await t.on('vps1', 'cat /var/lib/orch/values/db_password_airflow')).trim();
+    expect(pw.length).toBeGreaterThanOrEqual(32);
+    const login = (p: string) => t.sh('vps1', `PGPASSWORD='${p}' psql -X -At -h 127.0.0.1 -p 5433 -U airflow -d airflow -c 'select current_user'`);
+    expect((await login(pw)).stdout).toBe('airflow\n');
+    expect((await login('not-the-password')).code).not.toBe(0);
 
     await t.on('vps1', `echo ${Buffer.from(DAG).toString('base64')} | base64 -d > /opt/airflow/dags/${DAG_ID}.py && chown airflow:airflow /opt/airflow/dags/${DAG_ID}.py`);
     const parsed = await waitFor(() => api(`/dags/${DAG_ID}`).catch(() => null), (d) => d !== null, 120_000, 2000);

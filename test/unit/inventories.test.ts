@@ -246,7 +246,7 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
       airflow_db_port: 5433,
       airflow_db_name: 'airflow',
       airflow_db_user: 'airflow',
-      airflow_database_group: '',
+      airflow_database_group: 'postgresql',
       airflow_dags_folder: '/airflow/dags',
       airflow_logs_folder: '/airflow/logs',
       airflow_plugins_folder: '/airflow/plugins',
@@ -264,8 +264,10 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
     expect(capacityOf(p, 'vps1')).toMatchObject({ overMemory: false, overCpu: false });
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     expect(renderPlan(p)).toContain('phase 16 analytics  hosts: airflow -> 1 host(s)\n  vps1: airflow');
-    // without the operator's password of the airflow owner (no Patroni cluster generates one here): refused
-    await expect(plan('vps-trio')).rejects.toThrow(/airflow_db_password is empty and airflow_database_group "" names no group/);
+    // without the operator's passwords: the postgresql role generates the owners' (kept on vps1), Airflow reads airflow's
+    const bare = await plan('vps-trio');
+    expect(varsOf(bare, 'vps1', 'postgresql')).toMatchObject({ postgresql_generate_passwords: true, postgresql_group: 'postgresql' });
+    expect(varsOf(bare, 'vps1', 'airflow')).toMatchObject({ airflow_db_password: '', airflow_database_group: 'postgresql' });
   });
 
   it('carries every container limit over (resource_limits); the totals are the document\'s', async () => {

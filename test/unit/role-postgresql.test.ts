@@ -197,3 +197,24 @@ describe('databases and owners: idempotent SQL, passwords as verifiers on stdin'
     expect((op.plan(stale) as any).reason).toBe('set the password of airflow (differs), owner of airflow postgres -> airflow');
   });
 });
+
+describe('generated owner passwords (postgresql_generate_passwords), as patroni makes them', () => {
+  it('off by default: no cluster value, an owner without a password logs in by the local rules only', () => {
+    expect(postgresql.clusterValues!(ctx('debian') as any)).toEqual([]);
+  });
+
+  it('on: every owner without a password gets db_password_<owner> of postgresql_group; the given ones are kept', () => {
+    const on = ctx('debian', { postgresql_generate_passwords: true, postgresql_passwords: { datalake: 'Given-Pw-1' } });
+    const cv = postgresql.clusterValues!(on as any);
+    expect(cv.map((c) => [c.name, c.group, c.secret])).toEqual([['db_password_airflow', 'postgresql', true]]);
+    // the generated one is set on the role (as a SCRAM verifier, from the cluster value), the given one as given
+    const withValues = { ...on, cluster: (n: string) => (n === 'db_password_airflow' ? 'Generated-Pw-2' : '') } as RoleContext<any>;
+    const ops = postgresql.operations(withValues) as Operation[];
+    const metadata = ops.find((o) => o.name === 'metadata: databases and owners')!;
+    const p = metadata.plan({ up: true, roles: new Map([['airflow', scramVerifier('Generated-Pw-2')]]), databases: new Map([['airflow', 'airflow']]) } as DbFact);
+    expect(p).toEqual({ status: 'ok', reason: '1 databases with their owners and passwords' });
+    const datalake = ops.find((o) => o.name === 'datalake: databases and owners')!;
+    expect((datalake.plan({ up: true, roles: new Map([['datalake', scramVerifier('other')]]), databases: new Map([['datalake', 'datalake']]) } as DbFact) as any).reason).toBe('set the password of datalake (differs)');
+    expect(postgresql.clusterValues!(ctx('debian', { postgresql_generate_passwords: true, postgresql_group: 'metadata_db' }) as any).map((c) => c.group)).toEqual(['metadata_db', 'metadata_db']);
+  });
+});
