@@ -77,14 +77,15 @@ function archiveKind(name: string): Kind {
 
 /**
  * Make ready on the controller what these ops push: download and verify (once, into the controller cache) the
- * archives of artifact ops, build the wheelhouses of python-venv ops; other ops are ignored.
+ * archives of artifact ops, build the wheelhouses of python-venv ops and the bundles of node-package ops; other ops
+ * are ignored.
  */
 export async function prepareArtifacts(ops: Iterable<Operation<any>>): Promise<void> {
   await Promise.all([...ops].filter(isPreparedOp).map((op) => op.prepare()));
 }
 
 function isPreparedOp(op: Operation<any>): op is Operation<any> & { prepare(): Promise<void> } {
-  return (op.kind === 'artifact' || op.kind === 'python-venv') && typeof (op as Partial<ArtifactOperation>).prepare === 'function';
+  return (op.kind === 'artifact' || op.kind === 'python-venv' || op.kind === 'node-package') && typeof (op as Partial<ArtifactOperation>).prepare === 'function';
 }
 
 /** An artifact op also has `prepare()` (what `prepareArtifacts` calls): download and verify into the cache. */

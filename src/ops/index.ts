@@ -1,6 +1,6 @@
 /**
  * The operations library: `ops.<name>(options)` returns an `Operation` (see types.ts).
- * Runner contract beyond types.ts: `await prepareArtifacts(ops)` before calling `uploads()` of artifact and python-venv ops.
+ * Runner contract beyond types.ts: `await prepareArtifacts(ops)` before calling `uploads()` of artifact, python-venv and node-package ops.
  */
 import { artifact } from './artifact.js';
 import { command } from './command.js';
@@ -16,11 +16,12 @@ import { group, user } from './users.js';
 import { instances } from './instances.js';
 import { healthCheck } from './health.js';
 import { prune } from './prune.js';
+import { nodePackage } from './node-package.js';
 import { pythonVenv } from './python-venv.js';
 import { reloadThroughApi } from './reload.js';
 import { waitForHttp, waitForPort } from './wait.js';
 
-export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune, pythonVenv, reloadThroughApi };
+export const ops = { user, group, dir, file, symlink, lineInFile, packages, sysctl, limits, unit, service, command, waitForPort, waitForHttp, artifact, instances, healthCheck, prune, pythonVenv, nodePackage, reloadThroughApi };
 
 export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
@@ -51,4 +52,7 @@ export type { LockedPackage, LockDrift, VenvPaths } from './python-lock.js';
 export { ensureWheelhouse } from './wheelhouse.js';
 export type { Wheelhouse, WheelhouseOptions } from './wheelhouse.js';
 export type { PythonVenvOptions, PythonVenvOperation } from './python-venv.js';
+export { ensureNpmBundle, readNpmLock, checkNpmLock, npmLockDigest } from './npm-bundle.js';
+export type { NpmBundle, NpmBundleOptions, NpmLock } from './npm-bundle.js';
+export type { NodePackageOptions, NodePackageOperation } from './node-package.js';
 export type { ReloadThroughApiOptions } from './reload.js';

@@ -4,7 +4,7 @@ import { ops } from '../../src/ops/index.js';
 describe('ops namespace', () => {
   it('exports every operation', () => {
     expect(Object.keys(ops).sort()).toEqual(
-      ['artifact', 'command', 'dir', 'file', 'group', 'healthCheck', 'instances', 'limits', 'lineInFile', 'packages', 'prune', 'pythonVenv', 'reloadThroughApi', 'service', 'symlink', 'sysctl', 'unit', 'user', 'waitForHttp', 'waitForPort'].sort(),
+      ['artifact', 'command', 'dir', 'file', 'group', 'healthCheck', 'instances', 'limits', 'lineInFile', 'packages', 'nodePackage', 'prune', 'pythonVenv', 'reloadThroughApi', 'service', 'symlink', 'sysctl', 'unit', 'user', 'waitForHttp', 'waitForPort'].sort(),
     );
   });
   it('fact keys identify the command: same key, same command', () => {
