@@ -506,7 +506,7 @@ describe('the analytics layer (phase 8) on minimal-5vm', () => {
   it('MLflow on VM5:5001 and Superset on VM4:8088 in their own phases after Airflow, on the Patroni cluster through the VIP; no port twice on a VM', async () => {
     const p = await plan('minimal-5vm');
     const names = p.phases.map((x) => x.phase.name);
-    expect(names.slice(names.indexOf('analytics'), names.indexOf('analytics') + 3)).toEqual(['analytics', 'analytics-mlflow', 'analytics-superset']);
+    expect(names.slice(names.indexOf('analytics'), names.indexOf('analytics') + 4)).toEqual(['analytics', 'analytics-mlflow', 'analytics-superset', 'analytics-jupyterhub']);
     // Superset's Redis (phase 9's, which runs first) and PostgreSQL (phase 3's) come before it
     for (const before of ['data-layer', 'iam-redis', 'iam-redis-sentinel']) expect(names.indexOf('analytics-superset'), before).toBeGreaterThan(names.indexOf(before));
     expect(phaseHosts(p, 'analytics-mlflow')).toEqual(['vm5']);
@@ -514,6 +514,10 @@ describe('the analytics layer (phase 8) on minimal-5vm', () => {
     const port = (h: string, variable: string) => p.declared!.get(h)!.ports.filter((x) => x.variable === variable).map((x) => x.port);
     expect(port('vm5', 'mlflow_port')).toEqual([5001]);
     expect(port('vm4', 'superset_port')).toEqual([8088]);
+    expect(phaseHosts(p, 'analytics-jupyterhub')).toEqual(['vm4']);
+    expect([port('vm4', 'jupyterhub_port'), port('vm4', 'jupyterhub_hub_port'), port('vm4', 'jupyterhub_proxy_api_port')]).toEqual([[8000], [8091], [8001]]);
+    // JupyterHub's default hub port 8081 is the JobManager's on VM4: the inventory moves it
+    expect(p.declared!.get('vm4')!.ports.find((x) => x.port === 8081)?.role).toBe('flink');
     for (const h of ['vm4', 'vm5']) {
       const ports = p.declared!.get(h)!.ports.map((x) => x.port);
       expect(new Set(ports).size, h).toBe(ports.length);
@@ -526,6 +530,7 @@ describe('the analytics layer (phase 8) on minimal-5vm', () => {
     expect(p.warnings.filter((w) => /capacity/.test(w))).toEqual([]);
     expect(notAutomated(p).mlflow).toBeUndefined();
     expect(notAutomated(p).superset).toBeUndefined();
+    expect(notAutomated(p).jupyterhub).toBeUndefined();
   });
 
   it("sim.yml gives them 2 gunicorn workers each (its values plan too); the inventory keeps the roles' 4", async () => {

@@ -293,7 +293,8 @@ describe('plan checks: services not yet automated', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const plan = await buildPlan({ inventory: inv, playbook: loadPlaybook(join(projectRoot, 'playbooks', 'site.yml')), registry: new RoleRegistry() });
     const groups = plan.notAutomated!.map((n) => n.group);
-    expect(groups).toContain('jupyterhub');
+    expect(groups).toContain('grafana');
+    expect(groups).not.toContain('jupyterhub'); // the analytics-jupyterhub phase deploys it
     expect(groups).not.toContain('superset'); // the analytics-superset phase deploys it
     expect(groups).not.toContain('mlflow');
     expect(groups).not.toContain('etcd'); // the coordination phase deploys it

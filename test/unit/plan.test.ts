@@ -42,7 +42,7 @@ describe('plan: minimal-5vm', () => {
     const inv = loadInventory('minimal-5vm', { projectRoot });
     const pb = loadPlaybook(join(projectRoot, 'playbooks', 'site.yml'));
     const plan = await buildPlan({ inventory: inv, playbook: pb, registry: new RoleRegistry() });
-    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'analytics', 'analytics-mlflow', 'analytics-superset', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
+    expect(plan.phases.map((p) => p.phase.name)).toEqual(['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'databases', 'object-storage', 'streaming', 'streaming-connect', 'catalog', 'processing', 'query', 'iam-redis', 'iam-redis-sentinel', 'analytics', 'analytics-mlflow', 'analytics-superset', 'analytics-jupyterhub', 'iam-keycloak', 'monitoring-exporters', 'monitoring-alertmanager', 'monitoring-prometheus']);
     const phase = (i: number | string) => (typeof i === 'number' ? plan.phases[i] : plan.phases.find((p) => p.phase.name === i)!);
     const placed = (i: number | string) => phase(i).hosts.map((h) => [h.name, h.roles.map((r) => r.name)]);
     expect(placed('coordination')).toEqual([['vm1', ['etcd']], ['vm2', ['etcd']], ['vm3', ['etcd']]]);
@@ -81,6 +81,9 @@ describe('plan: minimal-5vm', () => {
     // through the VIP's primary port (owner passwords generated there), Superset's caches on Redis through the Sentinels
     expect(placed('analytics-mlflow')).toEqual([['vm5', ['mlflow']]]);
     expect(placed('analytics-superset')).toEqual([['vm4', ['superset']]]);
+    // and JupyterHub 5.2.1 on VM4 (8000), PAM for the group jupyterhub-users, its hub API off Flink's 8081
+    expect(placed('analytics-jupyterhub')).toEqual([['vm4', ['jupyterhub']]]);
+    expect(phase('analytics-jupyterhub').hosts[0].roles[0].vars).toMatchObject({ jupyterhub_version: '5.2.1', jupyterhub_port: 8000, jupyterhub_hub_port: 8091, jupyterhub_authenticator: 'pam', jupyterhub_allowed_groups: ['jupyterhub-users'], jupyterhub_home_root: '/home/jupyter' });
     expect(names.indexOf('analytics-superset')).toBeGreaterThan(names.indexOf('iam-redis-sentinel'));
     expect(phase('analytics-mlflow').hosts[0].roles[0].vars).toMatchObject({ mlflow_version: '2.19.0', mlflow_port: 5001, mlflow_backend_store_uri: 'postgresql://mlflow@10.20.0.100:5000/mlflow', mlflow_backend_store_password: '', mlflow_database_group: 'patroni', mlflow_artifacts_destination: '/var/lib/mlflow/artifacts' });
     expect(phase('analytics-superset').hosts[0].roles[0].vars).toMatchObject({ superset_version: '4.1.1', superset_port: 8088, superset_database_uri: 'postgresql+psycopg2://superset@10.20.0.100:5000/superset', superset_database_password: '', superset_database_group: 'patroni', superset_redis_sentinel_group: 'redis_sentinel', superset_redis_db: 1 });
@@ -125,6 +128,7 @@ describe('plan: minimal-5vm', () => {
       ['analytics', ['vm4', 'vm5']],
       ['analytics-mlflow', ['vm5']],
       ['analytics-superset', ['vm4']],
+      ['analytics-jupyterhub', ['vm4']],
       ['iam-keycloak', []],
       ['monitoring-exporters', ['vm4', 'vm5']],
       ['monitoring-alertmanager', []],
