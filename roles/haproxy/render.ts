@@ -97,7 +97,7 @@ export const SEED_FRONTENDS: HaproxyFrontend[] = [
       { name: 'nessie', group: 'nessie', port: 19120, host: 'nessie.datalyptica.local', check: { path: '/api/v2/config' } },
       { name: 'grafana', group: 'grafana', port: 3000, host: 'grafana.datalyptica.local', check: { path: '/api/health' } },
       { name: 'trino', group: 'trino_coordinator', port: 8080, host: 'trino.datalyptica.local', check: { path: '/v1/info' } },
-      { name: 'airflow', group: 'airflow', port: 8082, host: 'airflow.datalyptica.local', check: { path: '/health' } },
+      { name: 'airflow', group: 'airflow_webserver', port: 8082, host: 'airflow.datalyptica.local', check: { path: '/health' } },
       { name: 'jupyter', group: 'jupyterhub', port: 8000, host: 'jupyter.datalyptica.local', check: { path: '/hub/health' } },
     ],
   },

@@ -12,8 +12,8 @@ const HOSTS = [
   peer('vm1', '10.20.0.11', CP),
   peer('vm2', '10.20.0.12', [...CP, 'grafana']),
   peer('vm3', '10.20.0.13', CP),
-  peer('vm4', '10.20.0.21', ['data_plane', 'trino_coordinator', 'airflow', 'jupyterhub']),
-  peer('vm5', '10.20.0.22', ['data_plane', 'airflow']),
+  peer('vm4', '10.20.0.21', ['data_plane', 'trino_coordinator', 'airflow', 'airflow_webserver', 'jupyterhub']),
+  peer('vm5', '10.20.0.22', ['data_plane', 'airflow', 'airflow_worker']),
 ];
 const group = (g: string) => HOSTS.filter((h) => h.groups.includes(g));
 const defaults = Object.fromEntries(Object.entries(haproxy.vars).map(([k, s]) => [k, s.default]));
@@ -63,6 +63,9 @@ describe('haproxy role', () => {
     expect(text).toContain('backend grafana\n    mode http\n    balance roundrobin\n    option httpchk GET /api/health\n    http-check expect status 200\n    default-server inter 2s fall 2 rise 2\n    server vm2 10.20.0.12:3000 check\n');
     expect(text).toContain('    server vm4 10.20.0.21:8080 check\n'); // trino coordinator
     expect(text).toContain('    server vm1 10.20.0.11:19120 check\n'); // nessie
+    // Airflow's web servers only (VM5 runs its Celery workers, no webserver); JupyterHub's proxy
+    expect(text).toContain('backend airflow\n    mode http\n    balance roundrobin\n    option httpchk GET /health\n    http-check expect status 200\n    default-server inter 2s fall 2 rise 2\n    server vm4 10.20.0.21:8082 check\n\n');
+    expect(text).toContain('backend jupyter\n    mode http\n    balance roundrobin\n    option httpchk GET /hub/health\n    http-check expect status 200\n    default-server inter 2s fall 2 rise 2\n    server vm4 10.20.0.21:8000 check\n');
     expect(text).toContain('frontend stats\n    bind *:8404\n');
     expect(text).toContain('    stats socket /run/haproxy/admin.sock mode 660 level admin\n');
   });
