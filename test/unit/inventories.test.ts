@@ -227,8 +227,28 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
       clickhouse: ['vps2'],
       spark_master: ['vps3'],
       spark_worker: ['vps3'],
-      jupyterlab: ['vps3'],
     });
+  });
+
+  it("VPS 3's spark-jupyter in the notebooks phase: JupyterLab on 8888, the document's settings, its 1024 MiB / 0.5 CPU limit", async () => {
+    const p = await plan('vps-trio', SITE, VPS_SECRETS);
+    const names = p.phases.map((x) => x.phase.name);
+    expect(phaseHosts(p, 'notebooks')).toEqual(['vps3']);
+    // "independent" in VPS 3's start-up order: its own phase, after the analytics ones
+    expect(names.indexOf('notebooks')).toBeGreaterThan(names.indexOf('analytics'));
+    expect(varsOf(p, 'vps3', 'jupyterlab')).toMatchObject({
+      jupyterlab_version: '4.3.4',
+      jupyterlab_port: 8888,
+      jupyterlab_notebook_dir: '/opt/spark/notebooks',
+      jupyterlab_spark_driver_memory: '768m',
+      jupyterlab_spark_event_log_dir: '/var/spark-events',
+      jupyterlab_spark_master_group: 'spark_master',
+      jupyterlab_spark_master_url: '',
+    });
+    expect(p.declared!.get('vps3')!.ports.filter((x) => x.role === 'jupyterlab').map((x) => x.port)).toEqual([8888]);
+    expect(capacityOf(p, 'vps3')!.byRole.find((r) => r.role === 'jupyterlab')).toMatchObject({ memoryMb: 1024, cpus: 0.5 });
+    expect(serviceLimits(p.hostVars.get('vps3')!, 'jupyterlab.service')).toEqual({ memoryMax: '1024M', cpuQuota: '50%' });
+    expect(renderPlan(p)).toMatch(/phase \d+ notebooks {2}hosts: jupyterlab -> 1 host\(s\)\n {2}vps3: jupyterlab\n/);
   });
 
   it("VPS 1's Airflow 2.8.4 in the analytics phase, after its databases and MinIO: LocalExecutor, webserver 8080, the metadata-db on localhost:5433, the limits as MemoryMax= / CPUQuota=", async () => {
@@ -281,7 +301,7 @@ describe('inventory vps-trio (vps-trio-resource-analysis.md)', () => {
       minio: { memory_mb: 512, cpus: 0.2 },
     });
     expect(rl('vps2')).toEqual({ 'clickhouse-01': { memory_mb: 1843, cpus: 0.9 }, 'clickhouse-02': { memory_mb: 1843, cpus: 0.9 }, zookeeper: { memory_mb: 512, cpus: 0.1 } });
-    expect(rl('vps3')).toEqual({ 'spark-master': { memory_mb: 1280, cpus: 0.6 }, 'spark-worker': { memory_mb: 2816, cpus: 1.4 }, 'spark-jupyter': { memory_mb: 1024, cpus: 0.5 } });
+    expect(rl('vps3')).toEqual({ 'spark-master': { memory_mb: 1280, cpus: 0.6 }, 'spark-worker': { memory_mb: 2816, cpus: 1.4 }, jupyterlab: { memory_mb: 1024, cpus: 0.5 } });
     // "Resource Allocation Summary": 1.8 cores / 3.6 GB, 1.9 cores / 4.1 GB, Spark limits 3.9 cores / 7.7 GB
     expect(limitsSum(p, 'vps1')).toEqual([3616, 1.8]);
     expect(limitsSum(p, 'vps2')).toEqual([4198, 1.9]);
@@ -433,6 +453,7 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(p.warnings.filter((w) => /matches no host/.test(w))).toEqual([
       'phase 7 (databases): host pattern "postgresql:!patroni" matches no host of the inventory',
       'phase 8 (object-storage): host pattern "minio" matches no host of the inventory',
+      'phase 20 (notebooks): host pattern "jupyterlab" matches no host of the inventory',
     ]);
     // the Airflow tier: 2 web servers (8080), the scheduler, 2 Celery workers
     expect(phaseHosts(p, 'analytics')).toEqual(['airflow-web01', 'airflow-web02', 'airflow-sched01', 'airflow-worker01', 'airflow-worker02']);
