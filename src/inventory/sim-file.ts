@@ -108,3 +108,15 @@ export function loadSimFile(inventoryDir: string): SimFile | undefined {
     groupVars: groups as Record<string, Record<string, unknown>>,
   };
 }
+
+/**
+ * A variable as the sim overlay gives it to a host of these groups: the last of the host's groups under `groups:`
+ * (in the file's order, as the overlay merges them), else `vars:`; undefined when sim.yml sets it for none. Used for
+ * the hosts' resource hints (`sim_memory_mb`, `sim_cpus`), which win over the inventory's, as the overlay's layer does.
+ */
+export function simFileVar(sim: Pick<SimFile, 'vars' | 'groupVars'> | undefined, hostGroups: readonly string[], key: string): unknown {
+  if (!sim) return undefined;
+  let v: unknown = Object.prototype.hasOwnProperty.call(sim.vars, key) ? sim.vars[key] : undefined;
+  for (const [g, gv] of Object.entries(sim.groupVars)) if (hostGroups.includes(g) && Object.prototype.hasOwnProperty.call(gv, key)) v = gv[key];
+  return v;
+}

@@ -1,6 +1,7 @@
 /**
  * `orch sim up|down|status`: argument-parser-free commands printing human output; bin/orch wires them to yargs.
- * They take the loaded inventory's hosts; resource hints come from host vars `sim_memory_mb` / `sim_cpus`.
+ * They take the loaded inventory's hosts; resource hints come from `sim_memory_mb` / `sim_cpus`: the inventory's
+ * sim.yml (its groups:, then vars:), else the host's variables.
  */
 import { isAbsolute, join, relative } from 'node:path';
 import { noLog, type Log } from './docker.js';
@@ -15,6 +16,7 @@ import {
   type SimVariant,
 } from './hosts.js';
 import { prepareSimArtifacts, type SimArtifactSpec } from './artifacts/prepare.js';
+import { simFileVar } from '../inventory/sim-file.js';
 
 export interface SimInventoryHost {
   name: string;
@@ -77,8 +79,9 @@ export async function simUpCommand(opts: {
   const hosts = opts.hosts.map((h) => ({
     name: h.name,
     groups: h.groups.filter((g) => g !== 'all'),
-    memoryMb: num(h.vars.sim_memory_mb),
-    cpus: num(h.vars.sim_cpus),
+    // sim.yml's hints (its groups:, then vars:) over the inventory's, as the overlay's layer wins
+    memoryMb: num(simFileVar(opts.simFile, h.groups, 'sim_memory_mb') ?? h.vars.sim_memory_mb),
+    cpus: num(simFileVar(opts.simFile, h.groups, 'sim_cpus') ?? h.vars.sim_cpus),
   }));
   // the releases the hosts need, as a mirror on this machine's disk (built or downloaded once, then cached)
   const artifacts = await prepareSimArtifacts(opts.simFile?.artifacts ?? [], join(simStateDir(opts.projectRoot, opts.inventoryName), 'artifacts'), (s) => log(`  ${s}`));

@@ -6,10 +6,15 @@
  *   const e = useE2E({ inventory: 'vps-trio', phases: [...], artifacts: [{ service: 'spark', version: '3.5.0' }],
  *                      vars: (art) => ({ artifact_mirror: art.url, spark_sha512: art.sha512('spark') }) });
  *   const { code, events } = await e.run();  await e.on('vps3', 'curl ...');
+ *
+ * Part of a large inventory: `limit` (a host pattern, as `--limit`) simulates and runs only those hosts, and
+ * `only` takes the named phases of the playbook, as they are written there:
+ *   useE2E({ inventory: 'enterprise-50vm', playbook: 'playbooks/site.yml', only: ['coordination', 'streaming'], limit: 'etcd:kafka' })
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
@@ -25,6 +30,10 @@ export interface E2ESpec {
   playbook?: string;
   /** ... or the phases of one written for the test: `{ name, hosts, roles }` */
   phases?: Array<{ name: string; hosts: string; roles: string[] }>;
+  /** with `playbook`: only these of its phases (by name, each as the playbook writes it, in the playbook's order) */
+  only?: string[];
+  /** only the inventory's hosts of this pattern are simulated and run (`--limit`) */
+  limit?: string;
   artifacts?: Array<{ service: string; version: string }>;
   /** extra vars of every plan (the mirror is up when it is called) */
   vars?: (art: ArtifactMirrorHandle) => Record<string, unknown>;
@@ -47,7 +56,8 @@ export function useE2E(spec: E2ESpec): E2E {
     writeFileSync(playbook, spec.phases.map((p) => `- { name: ${p.name}, hosts: ${JSON.stringify(p.hosts)}, roles: [${p.roles.join(', ')}] }`).join('\n') + '\n');
   }
   if (!playbook) throw new Error('useE2E: a playbook or phases');
-  const sim = useSimHosts({ inventory: loadInventory(spec.inventory, { projectRoot: PROJECT_ROOT }), name: `e2e-${spec.inventory}` });
+  if (spec.only) playbook = playbookPhases(playbook, spec.only);
+  const sim = useSimHosts({ inventory: loadInventory(spec.inventory, { projectRoot: PROJECT_ROOT }), name: `e2e-${spec.inventory}`, limit: spec.limit });
   const art = useArtifactMirror(spec.artifacts ?? []);
   const runs = useRuns();
   const plan = () =>
@@ -56,6 +66,7 @@ export function useE2E(spec: E2ESpec): E2E {
       playbook: loadPlaybook(playbook),
       registry: new RoleRegistry([join(PROJECT_ROOT, 'roles')]),
       extraVars: [{ label: 'extra vars', values: spec.vars?.(art) ?? {}, origins: {} }],
+      limit: spec.limit,
     });
   return {
     sim,
@@ -69,4 +80,17 @@ export function useE2E(spec: E2ESpec): E2E {
     },
     log: (s) => console.log(`[e2e ${spec.inventory}] ${s}`),
   };
+}
+
+/**
+ * A playbook of the named phases of `file` only, each as that file writes it (hosts, roles, serial ...), in its
+ * order: a file in a temporary directory. A name the playbook does not have is an error.
+ */
+export function playbookPhases(file: string, names: string[]): string {
+  const phases = parse(readFileSync(file, 'utf8')) as Array<{ name?: string }>;
+  const missing = names.filter((n) => !phases.some((p) => p.name === n));
+  if (missing.length) throw new Error(`${file} has no phase ${missing.join(', ')} (phases: ${phases.map((p) => p.name).join(', ')})`);
+  const out = join(mkdtempSync(join(tmpdir(), 'orch-e2e-phases-')), 'playbook.yml');
+  writeFileSync(out, `# the phases ${names.join(', ')} of ${file}\n` + stringify(phases.filter((p) => names.includes(p.name ?? ''))));
+  return out;
 }

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { HostDef, Inventory } from '../../src/inventory/types.js';
 import { inventoryDir } from '../../src/inventory/load.js';
-import { loadSimFile } from '../../src/inventory/sim-file.js';
+import { loadSimFile, simFileVar, type SimFile } from '../../src/inventory/sim-file.js';
+import { selectHosts } from '../../src/inventory/patterns.js';
 import {
   simDown,
   simDownSync,
@@ -56,7 +57,7 @@ export interface SimHandle {
 
 export type UseSimHostsSpec =
   | { name: string; hosts: SimHostSpec[]; variant?: SimVariant; log?: boolean }
-  | { inventory: Inventory; name?: string; variant?: SimVariant; log?: boolean };
+  | { inventory: Inventory; name?: string; variant?: SimVariant; log?: boolean; /** only the hosts of this host pattern (as `--limit`) */ limit?: string };
 
 // ---------------------------------------------------------------------------------------------------------------
 // teardown on abnormal exit
@@ -95,10 +96,17 @@ function num(v: unknown): number | undefined {
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
-/** Inventory hosts → sim hosts; `sim_memory_mb` / `sim_cpus` from host vars, else from the host's groups' vars. */
-export function simHostsFromInventory(inv: Inventory): SimHostSpec[] {
-  return [...inv.hosts.values()].map((h) => {
+/**
+ * Inventory hosts (those of `limit`, a host pattern, when given) → sim hosts; `sim_memory_mb` / `sim_cpus` from the
+ * inventory's sim.yml (its groups:, then vars:, as the overlay's layer wins), else host vars, else the host's groups' vars.
+ */
+export function simHostsFromInventory(inv: Inventory, sim?: Pick<SimFile, 'vars' | 'groupVars'>, limit?: string): SimHostSpec[] {
+  const only = limit === undefined ? undefined : new Set(selectHosts(inv, limit));
+  if (only && only.size === 0) throw new Error(`limit ${limit} matches no host of ${inv.source}`);
+  return [...inv.hosts.values()].filter((h) => !only || only.has(h.name)).map((h) => {
     const hint = (key: string) => {
+      const fromSim = simFileVar(sim, h.groups, key);
+      if (fromSim !== undefined) return num(fromSim);
       const own = lastVar(h.vars, key);
       if (own !== undefined) return num(own);
       for (const g of [...h.groups].reverse()) {
@@ -122,7 +130,9 @@ export function useSimHosts(spec: UseSimHostsSpec): SimHandle {
     'inventory' in spec ? (spec.name ?? basename(spec.inventory.source).replace(/\.(ya?ml|ini)$/, '')) : spec.name;
   // the worker's pid in the name: the global setup of another test run only removes simulations whose process is gone
   const name = `${base.startsWith(TEST_PREFIX) ? base : `${TEST_PREFIX}${base}`}-p${process.pid}`;
-  const hosts = 'inventory' in spec ? simHostsFromInventory(spec.inventory) : spec.hosts;
+  // an inventory's sim.yml (what differs on simulated hosts, its hosts' sizes), as `orch sim up` reads it
+  const simFile = 'inventory' in spec ? loadSimFile(inventoryDir(spec.inventory.source, PROJECT_ROOT)) : undefined;
+  const hosts = 'inventory' in spec ? simHostsFromInventory(spec.inventory, simFile, spec.limit) : spec.hosts;
   const log = spec.log ? (s: string) => console.log(`[sim ${name}] ${s}`) : undefined;
   let state: SimState | undefined;
 
@@ -147,8 +157,6 @@ export function useSimHosts(spec: UseSimHostsSpec): SimHandle {
     active.add(name);
     try {
       await simDown(name, { projectRoot: PROJECT_ROOT }); // leftovers of an earlier run of the same test
-      // an inventory's sim.yml (what differs on simulated hosts), as `orch sim up` reads it
-      const simFile = 'inventory' in spec ? loadSimFile(inventoryDir(spec.inventory.source, PROJECT_ROOT)) : undefined;
       state = await simUp({ name, hosts, variant: spec.variant, projectRoot: PROJECT_ROOT, log, vars: simFile?.vars, addressVars: simFile?.addressVars, hostAddressVars: simFile?.hostAddressVars, groupVars: simFile?.groupVars });
     } catch (e) {
       await simDown(name, { projectRoot: PROJECT_ROOT }).catch(() => {});

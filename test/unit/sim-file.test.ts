@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { loadSimFile } from '../../src/inventory/sim-file.js';
+import { loadSimFile, simFileVar } from '../../src/inventory/sim-file.js';
 import { inventoryDir } from '../../src/inventory/load.js';
 
 const dirWith = (text?: string) => {
@@ -72,5 +72,14 @@ describe("an inventory's sim.yml", () => {
     const s = loadSimFile(inventoryDir('spark-kafka-aws', join(import.meta.dirname, '..', '..')))!;
     expect(s.hostAddressVars).toEqual({ bastion_address: 'bastion' });
     expect(s.vars).toMatchObject({ java_package_version: '17' });
+  });
+
+  it("gives a host's resource hint from its groups (the file's last group of the host wins, as in the overlay), else from vars", () => {
+    const s = loadSimFile(dirWith('vars:\n  sim_memory_mb: 512\ngroups:\n  etcd: { sim_memory_mb: 576 }\n  kafka: { sim_memory_mb: 1024 }\n'))!;
+    expect(simFileVar(s, ['all', 'etcd'], 'sim_memory_mb')).toBe(576);
+    expect(simFileVar(s, ['kafka', 'etcd'], 'sim_memory_mb')).toBe(1024);
+    expect(simFileVar(s, ['haproxy'], 'sim_memory_mb')).toBe(512);
+    expect(simFileVar(s, ['haproxy'], 'sim_cpus')).toBeUndefined();
+    expect(simFileVar(undefined, ['etcd'], 'sim_memory_mb')).toBeUndefined();
   });
 });
