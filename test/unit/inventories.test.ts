@@ -5,13 +5,15 @@
  * sets for landed roles that site.yml does not run yet are validated by planning a playbook that runs them.
  */
 import { join } from 'node:path';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { loadInventory } from '../../src/inventory/load.js';
-import { loadSimFile } from '../../src/inventory/sim-file.js';
+import { loadSimFile, simFileVar } from '../../src/inventory/sim-file.js';
+import { selectHosts } from '../../src/inventory/patterns.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseExtraVars } from '../../src/inventory/extra-vars.js';
 import { RoleRegistry } from '../../src/role/registry.js';
 import { projectRoot } from '../../src/core/project.js';
@@ -511,6 +513,39 @@ describe('inventory enterprise-50vm (datalyptica-enterprise-50vm.md)', () => {
     expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
     // without the operator's checksum the role refuses, before any host is touched
     await expect(plan('enterprise-50vm', STREAMING)).rejects.toThrow(/schema_registry_sha(512|256)/);
+  });
+
+  it("sim.yml: site.yml's coordination, data and streaming phases plan on their 17 hosts with the overlay's sources and heaps, 11.9 GiB of simulated hosts in all (test/e2e/enterprise-tiers.test.ts)", async () => {
+    // the e2e's hosts and phases (site.yml's, by name, as it writes them)
+    const LIMIT = 'etcd:zookeeper:haproxy:keepalived:patroni:kafka:kafka_connect';
+    const PHASES = ['os-preparation', 'runtimes', 'coordination', 'coordination-zookeeper', 'load-balancer', 'data-layer', 'streaming', 'streaming-connect'];
+    const site = parseYaml(readFileSync(SITE, 'utf8')) as Array<{ name: string }>;
+    const TIERS = playbook(stringifyYaml(site.filter((ph) => PHASES.includes(ph.name))));
+    const sim = loadSimFile(join(projectRoot, 'inventories', 'enterprise-50vm'))!;
+    expect(sim.artifacts).toEqual([{ service: 'kafka', version: '3.9.0', sha512Vars: ['kafka_sha512', 'kafka_connect_sha512'] }]);
+    expect(sim.addressVars).toEqual(['keepalived_vip']);
+    // what the simulation's overlay adds: its vars, the mirror's variables, the VIP, the operator's owner password
+    const overlay = { ...sim.vars, artifact_mirror: 'file:///tmp/mirror/', kafka_sha512: 'a'.repeat(128), kafka_connect_sha512: 'a'.repeat(128), keepalived_vip: '172.30.255.254', patroni_passwords: { datalyptica: 'operator-pw-1' } };
+    const p = await buildPlan({ inventory: loadInventory('enterprise-50vm', { projectRoot }), playbook: loadPlaybook(TIERS), registry, extraVars: parseExtraVars([JSON.stringify(overlay)], projectRoot), limit: LIMIT });
+    const hosts = selectHosts(p.inventory, LIMIT);
+    expect(hosts).toEqual([...names('lb', 3), ...names('pg', 3), ...names('etcd', 3), ...names('kafka', 5), ...names('connect', 3)]);
+    expect(p.phases.map((x) => [x.phase.name, x.hosts.length])).toEqual([['os-preparation', 17], ['runtimes', 17], ['coordination', 3], ['coordination-zookeeper', 3], ['load-balancer', 3], ['data-layer', 3], ['streaming', 5], ['streaming-connect', 3]]);
+    expect(phaseHosts(p, 'streaming-connect')).toEqual(names('connect', 3));
+    expect(varsOf(p, 'etcd02', 'etcd')).toMatchObject({ etcd_source: 'package' });
+    expect(varsOf(p, 'etcd02', 'zookeeper')).toMatchObject({ zookeeper_source: 'package', zookeeper_heap: '128m' });
+    expect(varsOf(p, 'pg02', 'patroni')).toMatchObject({ patroni_install: 'package', patroni_postgresql_repository: 'distribution', patroni_postgresql_version: '15', patroni_synchronous_mode: true, patroni_synchronous_node_count: 1 });
+    expect(varsOf(p, 'kafka04', 'kafka-kraft')).toMatchObject({ kafka_heap: '384m', kafka_version: '3.9.0', kafka_process_roles: 'broker', kafka_sha512: 'a'.repeat(128) });
+    expect(varsOf(p, 'connect02', 'kafka-connect')).toMatchObject({ kafka_connect_heap: '256m', kafka_connect_sha512: 'a'.repeat(128) });
+    expect(varsOf(p, 'lb03', 'keepalived').keepalived_vip).toBe('172.30.255.254');
+    expect(quorumOf(p, 'kafka_controllers')).toMatchObject({ members: names('kafka', 3), tolerates: 1 });
+    expect(p.warnings.filter((w) => /capacity|quorum/.test(w))).toEqual([]);
+    // the simulated hosts' memory: sim.yml's groups, every one of the 17 sized, 12224 MiB in all
+    const mem = Object.fromEntries(hosts.map((h) => [h, simFileVar(sim, p.inventory.hosts.get(h)!.groups, 'sim_memory_mb')]));
+    expect([mem.etcd01, mem.lb01, mem.pg01, mem.kafka01, mem.kafka05, mem.connect01]).toEqual([576, 384, 768, 1024, 1024, 640]);
+    expect(Object.values(mem).reduce((a: number, b) => a + Number(b), 0)).toBe(12224);
+    // the inventory itself keeps the document's values
+    const prod = await plan('enterprise-50vm', TIERS, [JSON.stringify({ patroni_passwords: { datalyptica: 'operator-pw-1' } })]);
+    expect([varsOf(prod, 'kafka04', 'kafka-kraft').kafka_heap, varsOf(prod, 'etcd02', 'zookeeper').zookeeper_heap, varsOf(prod, 'pg02', 'patroni').patroni_postgresql_version, varsOf(prod, 'etcd02', 'etcd').etcd_source]).toEqual(['16g', '1g', '16', 'release']);
   });
 
   it('gives every clustered host a node_id unique in its cluster', async () => {
