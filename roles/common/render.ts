@@ -14,9 +14,14 @@ export function renderLimits(entries: LimitEntry[]): string {
   return [HEADER, ...entries.map((e) => `${e.domain} ${e.type} ${e.item} ${e.value}`)].join('\n') + '\n';
 }
 
-/** apt.conf.d snippet pointing apt at an HTTP proxy. */
+/**
+ * apt.conf.d snippet pointing apt at an HTTP proxy, without HTTP pipelining: when a proxy answers one of several
+ * pipelined requests with an error (apt-cacher-ng does when hosts ask for the same file in the same second), apt
+ * 2.6's http method (Debian 12) lost the request and `apt-get update` waited forever (pg01 of the enterprise-tiers e2e,
+ * 17 hosts updating at once); one request at a time, the error is that item's, and apt retries it (Acquire::Retries 3).
+ */
 export function renderAptProxy(url: string): string {
-  return `// Managed by orch (role common)\nAcquire::http::Proxy "${url}";\nAcquire::https::Proxy "DIRECT";\n`;
+  return `// Managed by orch (role common)\nAcquire::http::Proxy "${url}";\nAcquire::https::Proxy "DIRECT";\nAcquire::http::Pipeline-Depth "0";\nAcquire::Retries "3";\n`;
 }
 
 /** A port the firewall opens: declared by a role of the host (or SSH). */
