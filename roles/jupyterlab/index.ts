@@ -13,6 +13,8 @@ import {
   ETC,
   JUPYTER_PATH,
   KERNEL_SPEC,
+  MIGRATED_MARKER,
+  MIGRATED_TEXT,
   SECRETS_FILE,
   SPARK_CONF,
   TOKEN_PATTERN,
@@ -50,7 +52,9 @@ its notebooks' kernels PySpark drivers of the Spark standalone cluster.
 - Server: jupyter lab as the system user jupyter (jupyterlab_user, home jupyterlab_data_dir), unit jupyterlab.service,
   on jupyterlab_bind:jupyterlab_port, root dir jupyterlab_notebook_dir (owned by the user), no browser, no news, update
   check or PyPI extension manager, idle kernels culled after jupyterlab_cull_idle_seconds (a forgotten Spark driver
-  holds 768m of the unit's 1024 MiB). Config: /etc/jupyterlab/jupyter_server_config.py (JUPYTER_CONFIG_DIR), no secret.
+  holds 768m of the unit's 1024 MiB). Config: /etc/jupyterlab/jupyter_server_config.py (JUPYTER_CONFIG_DIR, root's:
+  notebook code, which runs as the user, cannot change the server's settings), no secret; what users change in the UI
+  (settings, workspaces) goes to the home (JUPYTERLAB_SETTINGS_DIR, JUPYTERLAB_WORKSPACES_DIR).
 - Token: a cluster value (jupyterlab_token), generated once on the group (32 hex digits), kept on the hosts (root reads
   it in /var/lib/orch/values/jupyterlab_token and /etc/jupyterlab/secrets.env); given as jupyterlab_token it replaces
   theirs. The server reads it as JUPYTER_TOKEN from secrets.env (0640 root:jupyter, an EnvironmentFile): never on a
@@ -172,6 +176,7 @@ export default defineRole({
       ...(vars.jupyterlab_spark_event_log_enabled && !sparkMakesEventDir ? [ops.dir({ path: vars.jupyterlab_spark_event_log_dir, mode: 0o3777 })] : []),
       ops.dir({ path: ETC, owner: 'root', group: user, mode: 0o750 }),
       ops.file({ path: CONFIG_FILE, content: serverConfig(jv), owner: 'root', group: user, mode: 0o640, notify }),
+      ops.file({ path: MIGRATED_MARKER, content: MIGRATED_TEXT, owner: 'root', group: user, mode: 0o644 }),
       ops.file({ path: ENV_FILE, content: envFile(jv, rt), owner: 'root', group: user, mode: 0o640, notify }),
       ops.file({ path: SECRETS_FILE, content: secretsEnv(token), owner: 'root', group: user, mode: 0o640, secret: true, notify }),
       ops.dir({ path: `${JUPYTER_PATH}/kernels/python3`, owner: 'root', group: user, mode: 0o755 }),

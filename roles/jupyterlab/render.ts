@@ -14,6 +14,13 @@ export const ETC = '/etc/jupyterlab';
 export const CONFIG_FILE = `${ETC}/jupyter_server_config.py`;
 export const ENV_FILE = `${ETC}/jupyterlab.env`;
 export const SECRETS_FILE = `${ETC}/secrets.env`;
+/**
+ * jupyter_core's marker that IPython 3's config was migrated: without it, every jupyter command (the server at a
+ * restart, `jupyter execute`) run once ~/.ipython exists (a kernel made it) writes it into JUPYTER_CONFIG_DIR, which
+ * the user may not write: PermissionError, the server does not start. Root's file: read, never written.
+ */
+export const MIGRATED_MARKER = `${ETC}/migrated`;
+export const MIGRATED_TEXT = "# Managed by orch (role jupyterlab): jupyter_core's marker, so that no jupyter command migrates IPython 3 config into this root-owned dir\n";
 /** SPARK_CONF_DIR of the notebooks' drivers (the spark role's /opt/spark/conf is the daemons') */
 export const SPARK_CONF = `${ETC}/spark`;
 /** a JUPYTER_PATH entry: its kernels/python3 replaces ipykernel's own spec (found first) */
@@ -156,6 +163,9 @@ export function envFile(v: JupyterlabVars, rt: Runtime): string {
     line('HOME', v.jupyterlab_data_dir),
     line('JUPYTER_CONFIG_DIR', ETC),
     line('JUPYTER_PATH', JUPYTER_PATH),
+    // JupyterLab keeps what users change in the UI (settings, workspaces) under JUPYTER_CONFIG_DIR unless told: the home
+    line('JUPYTERLAB_SETTINGS_DIR', `${v.jupyterlab_data_dir}/lab/user-settings`),
+    line('JUPYTERLAB_WORKSPACES_DIR', `${v.jupyterlab_data_dir}/lab/workspaces`),
     line('JAVA_HOME', rt.javaHome),
     line('SPARK_HOME', rt.sparkHome),
     line('SPARK_CONF_DIR', SPARK_CONF),

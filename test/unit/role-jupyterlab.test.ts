@@ -15,6 +15,7 @@ import {
   CONFIG_FILE,
   ENV_FILE,
   KERNEL_SPEC,
+  MIGRATED_MARKER,
   SECRETS_FILE,
   envFile,
   healthCheck,
@@ -157,8 +158,8 @@ describe('jupyterlab: jupyter_server_config.py', () => {
 describe('jupyterlab: env files, token', () => {
   it('the service environment and the token read back byte for byte by sh; the token only in secrets.env', () => {
     const env = envFile(jv(), { javaHome: JAVA_HOME, sparkHome: '/opt/spark/current' });
-    expect(sourced([env, secretsEnv(TOKEN)], ['HOME', 'JUPYTER_CONFIG_DIR', 'JUPYTER_PATH', 'JAVA_HOME', 'SPARK_HOME', 'SPARK_CONF_DIR', 'PYSPARK_PYTHON', 'JUPYTER_TOKEN'])).toBe(
-      `/var/lib/jupyterlab|/etc/jupyterlab|/etc/jupyterlab/share|${JAVA_HOME}|/opt/spark/current|/etc/jupyterlab/spark|python3|${TOKEN}|`,
+    expect(sourced([env, secretsEnv(TOKEN)], ['HOME', 'JUPYTER_CONFIG_DIR', 'JUPYTER_PATH', 'JUPYTERLAB_SETTINGS_DIR', 'JUPYTERLAB_WORKSPACES_DIR', 'JAVA_HOME', 'SPARK_HOME', 'SPARK_CONF_DIR', 'PYSPARK_PYTHON', 'JUPYTER_TOKEN'])).toBe(
+      `/var/lib/jupyterlab|/etc/jupyterlab|/etc/jupyterlab/share|/var/lib/jupyterlab/lab/user-settings|/var/lib/jupyterlab/lab/workspaces|${JAVA_HOME}|/opt/spark/current|/etc/jupyterlab/spark|python3|${TOKEN}|`,
     );
     expect(env).not.toContain(TOKEN);
     expect(() => secretsEnv('a\nb')).toThrow(/newline/);
@@ -306,6 +307,7 @@ describe('jupyterlab: operations', () => {
       // no /var/spark-events: the spark role makes it on vps3
       'dir /etc/jupyterlab',
       `file ${CONFIG_FILE}`,
+      `file ${MIGRATED_MARKER}`,
       `file ${ENV_FILE}`,
       `file ${SECRETS_FILE}`,
       'dir /etc/jupyterlab/share/kernels/python3',
@@ -321,7 +323,7 @@ describe('jupyterlab: operations', () => {
     expect((venv.plan(null) as Extract<Plan, { status: 'change' }>).reason).toBe('no venv: create it and install 90 pins');
     // the server restarts for its config and environment; kernels read the launcher, the spec and Spark's defaults at their start
     for (const f of [CONFIG_FILE, ENV_FILE, SECRETS_FILE]) expect(named(list, 'file', f)!.notify).toEqual(['jupyterlab']);
-    for (const f of [KERNEL_SPEC, '/etc/jupyterlab/spark/spark-defaults.conf', '/opt/jupyterlab/pyspark-kernel']) expect(named(list, 'file', f)!.notify ?? []).toEqual([]);
+    for (const f of [KERNEL_SPEC, MIGRATED_MARKER, '/etc/jupyterlab/spark/spark-defaults.conf', '/opt/jupyterlab/pyspark-kernel']) expect(named(list, 'file', f)!.notify ?? []).toEqual([]);
     expect(named(list, 'file', SECRETS_FILE)!.secret).toBe(true);
     expect(textOf(named(list, 'file', '/etc/jupyterlab/spark/spark-defaults.conf'))).toContain('spark.master spark://10.104.0.4:7077\nspark.driver.memory 768m\nspark.driver.host 10.104.0.4\n');
     expect(textOf(named(list, 'file', ENV_FILE))).toContain(`JAVA_HOME="${JAVA_HOME}"\nSPARK_HOME="/opt/spark/current"\n`);
