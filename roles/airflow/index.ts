@@ -4,10 +4,9 @@
  * vps-trio-resource-analysis.md VPS 1: 2.8.4, LocalExecutor with its own PostgreSQL on 5433). See DOC.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { projectRoot } from '../../src/core/project.js';
 import { ops, q, serviceLimits, RESOURCE_LIMITS_VAR, type Operation, type ResourceLimit } from '../../src/ops/index.js';
 import { serviceDatabasePassword } from '../../src/role/database-password.js';
+import { pythonLocks } from '../../src/role/python-locks.js';
 import { defineRole } from '../../src/role/define.js';
 import type { ClusterValueSpec } from '../../src/role/cluster.js';
 import type { OfflineContext, PeerHost } from '../../src/role/define.js';
@@ -42,7 +41,7 @@ import {
 } from './render.js';
 
 /** The lock of an Airflow version for a Python minor version (roles/airflow/locks/airflow-<version>-py<python>.txt). */
-export const lockFileOf = (version: string, python: string) => join(projectRoot, 'roles', 'airflow', 'locks', `airflow-${version}-py${python}.txt`);
+export const lockFileOf = (version: string, python: string) => pythonLocks('airflow').onController(version, python);
 
 const DOC = `
 airflow: Apache Airflow in a venv on every host of airflow_group, each host running what its groups say: the

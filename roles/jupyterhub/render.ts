@@ -6,13 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/core/project.js';
+import { pythonLocks } from '../../src/role/python-locks.js';
 import { environmentFileValue, q } from '../../src/ops/index.js';
 
 export const ETC = '/etc/jupyterhub';
 export const CONFIG_FILE = `${ETC}/jupyterhub_config.py`;
 export const SECRETS_FILE = `${ETC}/secrets.env`;
-/** the Python minor the locks are made for (cp311 wheels): Debian 12's python3 */
-export const PYTHON_MINOR = '3.11';
 
 export type Authenticator = 'pam' | 'keycloak';
 
@@ -49,10 +48,11 @@ export interface JupyterhubVars {
   proxy_auth_token: string;
 }
 
-/** the Python lock's file name for a release */
-export const lockName = (version: string) => `jupyterhub-${version}-py${PYTHON_MINOR}.txt`;
-/** the Python lock on the controller (in the repository) */
-export const lockOnController = (version: string) => join(projectRoot, 'roles', 'jupyterhub', 'locks', lockName(version));
+const locks = pythonLocks('jupyterhub');
+/** the lock's file name for a release */
+export const lockName = (version: string) => locks.fileName(version);
+/** the lock on the controller (in the repository) */
+export const lockOnController = (version: string) => locks.onController(version);
 /** configurable-http-proxy's npm lock directory on the controller (package.json + package-lock.json) */
 export const proxyLockDir = (version: string) => join(projectRoot, 'roles', 'jupyterhub', 'locks', `configurable-http-proxy-${version}`);
 

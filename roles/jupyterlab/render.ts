@@ -4,8 +4,7 @@
  * (a SPARK_CONF_DIR of the role's), the kernel spec whose launcher puts the host's PySpark on the kernel's path, the
  * systemd unit and the health check. Pure: unit-tested against vps-trio-resource-analysis.md's values.
  */
-import { join } from 'node:path';
-import { projectRoot } from '../../src/core/project.js';
+import { pythonLocks } from '../../src/role/python-locks.js';
 import { environmentFileValue, parseLock, q } from '../../src/ops/index.js';
 import type { PeerHost } from '../../src/role/define.js';
 
@@ -27,7 +26,6 @@ export const SPARK_CONF = `${ETC}/spark`;
 export const JUPYTER_PATH = `${ETC}/share`;
 export const KERNEL_SPEC = `${JUPYTER_PATH}/kernels/python3/kernel.json`;
 /** the Python minor the locks are made for (cp311 wheels): Debian 12's python3, the seed's Python 3.11 */
-export const PYTHON_MINOR = '3.11';
 /** the spark role's defaults, when the master's host does not set its own */
 export const SPARK_MASTER_PORT = 7077;
 export const SPARK_INSTALL_ROOT = '/opt/spark';
@@ -55,10 +53,11 @@ export interface JupyterlabVars {
   jupyterlab_spark_defaults_extra: Record<string, string | number | boolean>;
 }
 
+const locks = pythonLocks('jupyterlab');
 /** the lock's file name for a release */
-export const lockName = (version: string) => `jupyterlab-${version}-py${PYTHON_MINOR}.txt`;
+export const lockName = (version: string) => locks.fileName(version);
 /** the lock on the controller (in the repository) */
-export const lockOnController = (version: string) => join(projectRoot, 'roles', 'jupyterlab', 'locks', lockName(version));
+export const lockOnController = (version: string) => locks.onController(version);
 
 /** the jupyter_server release a lock pins (what the server's /api reports) */
 export function serverVersion(lockText: string): string {

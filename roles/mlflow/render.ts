@@ -3,15 +3,12 @@
  * and the secret EnvironmentFiles, the schema helper (status / migrate of the backend store), the systemd unit, and
  * the commands and checks the role runs.
  */
-import { join } from 'node:path';
-import { projectRoot } from '../../src/core/project.js';
+import { pythonLocks } from '../../src/role/python-locks.js';
 import { environmentFileValue, q } from '../../src/ops/index.js';
 
 export const ETC = '/etc/mlflow';
 export const ENV_FILE = `${ETC}/mlflow.env`;
 export const SECRETS_FILE = `${ETC}/secrets.env`;
-/** the Python minor the locks are made for (cp311 wheels): Debian 12's python3 */
-export const PYTHON_MINOR = '3.11';
 
 export interface MlflowVars {
   mlflow_version: string;
@@ -32,10 +29,11 @@ export interface MlflowVars {
   mlflow_s3_secret_access_key: string;
 }
 
+const locks = pythonLocks('mlflow');
 /** the lock's file name for a release */
-export const lockName = (version: string) => `mlflow-${version}-py${PYTHON_MINOR}.txt`;
+export const lockName = (version: string) => locks.fileName(version);
 /** the lock on the controller (in the repository) */
-export const lockOnController = (version: string) => join(projectRoot, 'roles', 'mlflow', 'locks', lockName(version));
+export const lockOnController = (version: string) => locks.onController(version);
 
 export interface Paths {
   root: string;

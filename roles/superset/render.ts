@@ -4,15 +4,13 @@
  * gunicorn unit, and the commands and checks the role runs.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { projectRoot } from '../../src/core/project.js';
+import { pythonLocks } from '../../src/role/python-locks.js';
 import { environmentFileValue, q } from '../../src/ops/index.js';
 
 export const ETC = '/etc/superset';
 export const CONFIG_FILE = `${ETC}/superset_config.py`;
 export const ENV_FILE = `${ETC}/superset.env`;
 export const SECRETS_FILE = `${ETC}/secrets.env`;
-export const PYTHON_MINOR = '3.11';
 /** SUPERSET_SECRET_KEY's shape: what `openssl rand -base64 42` (Superset's advice) and the generator make, or longer */
 export const SECRET_KEY_PATTERN = /^[A-Za-z0-9+/=_.-]{32,}$/;
 
@@ -42,8 +40,11 @@ export interface SupersetVars {
 /** Where Superset's Redis is: one server, or the Sentinels that know the master (the seeds' layout) */
 export type RedisTarget = { kind: 'server'; host: string; port: number } | { kind: 'sentinel'; sentinels: Array<[string, number]>; master: string };
 
-export const lockName = (version: string) => `superset-${version}-py${PYTHON_MINOR}.txt`;
-export const lockOnController = (version: string) => join(projectRoot, 'roles', 'superset', 'locks', lockName(version));
+const locks = pythonLocks('superset');
+/** the lock's file name for a release */
+export const lockName = (version: string) => locks.fileName(version);
+/** the lock on the controller (in the repository) */
+export const lockOnController = (version: string) => locks.onController(version);
 
 export function paths(v: Pick<SupersetVars, 'superset_install_root' | 'superset_version' | 'superset_data_dir'>) {
   const root = v.superset_install_root;
