@@ -19,7 +19,9 @@ import { loadInventory } from '../../src/inventory/load.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { buildPlan, type RunPlan } from '../../src/playbook/plan.js';
 import { RoleRegistry } from '../../src/role/registry.js';
+import { expect } from 'vitest';
 import { useArtifactMirror, type ArtifactMirrorHandle } from './artifact-mirror.js';
+import { changed, handlers } from './role-test.js';
 import { useRuns, type RunOutcome } from './run.js';
 import { PROJECT_ROOT, useSimHosts, type SimHandle } from './sim.js';
 
@@ -47,6 +49,8 @@ export interface E2E {
   /** a command on a host that must succeed: its stdout */
   on(host: string, cmd: string): Promise<string>;
   log(s: string): void;
+  /** runs the playbook again and expects what every deployment's last check is: exit 0, no change, no handler */
+  secondRunChangesNothing(): Promise<void>;
 }
 
 export function useE2E(spec: E2ESpec): E2E {
@@ -60,6 +64,7 @@ export function useE2E(spec: E2ESpec): E2E {
   const sim = useSimHosts({ inventory: loadInventory(spec.inventory, { projectRoot: PROJECT_ROOT }), name: `e2e-${spec.inventory}`, limit: spec.limit });
   const art = useArtifactMirror(spec.artifacts ?? []);
   const runs = useRuns();
+  const log = (s: string) => console.log(`[e2e ${spec.inventory}] ${s}`);
   const plan = () =>
     buildPlan({
       inventory: loadInventory(spec.inventory, { projectRoot: PROJECT_ROOT, overlayFile: sim.overlayFile }),
@@ -78,7 +83,15 @@ export function useE2E(spec: E2ESpec): E2E {
       if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`);
       return r.stdout;
     },
-    log: (s) => console.log(`[e2e ${spec.inventory}] ${s}`),
+    log,
+    async secondRunChangesNothing() {
+      const t0 = Date.now();
+      const { code, events } = await runs.run(await plan());
+      log(`second run: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${changed(events).length} changes`);
+      expect(code).toBe(0);
+      expect(changed(events)).toEqual([]);
+      expect(handlers(events)).toEqual([]);
+    },
   };
 }
 
