@@ -164,7 +164,7 @@ describe('jupyterhub: two hubs, PAM login, a JupyterLab server spawned for a use
     expect(lab.status).toBe(302);
     expect(lab.location).toMatch(/client_id=jupyterhub-user-alice/);
     // the proxy's routing table (its API, with the token only root reads on the host): /user/alice/ to a local port
-    const routes = JSON.parse(await t.on('jh1', `curl -fsS -H "Authorization: token $(sed -n 's/^CONFIGPROXY_AUTH_TOKEN=//p' /etc/jupyterhub/secrets.env | tr -d '\"')" http://127.0.0.1:8001/api/routes`)) as Record<string, { target: string; user?: string }>;
+    const routes = JSON.parse(await t.on('jh1', `curl -fsS -H "Authorization: token $(sed -n 's/^CONFIGPROXY_AUTH_TOKEN=//p' /etc/jupyterhub/secrets.env | tr -d '"')" http://127.0.0.1:8001/api/routes`)) as Record<string, { target: string; user?: string }>;
     const route = Object.entries(routes).find(([path]) => /^\/user\/alice\/?$/.test(path));
     expect(route, JSON.stringify(routes)).toBeDefined();
     expect(route![1]).toMatchObject({ user: 'alice', target: expect.stringMatching(/^http:\/\/(127\.0\.0\.1|localhost):[0-9]+\/?$/) });
