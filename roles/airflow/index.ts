@@ -55,7 +55,9 @@ scheduler and the triggerer (airflow_scheduler_group, airflow_triggerer_group), 
   package index. The venv's pip freeze is the fact: a rerun installs nothing, a version bump only what differs.
 - Configuration: ${CONFIG_FILE} (no secrets: executor, folders, parallelism, the seed's scheduler thresholds,
   webserver port and workers; airflow_extra_config for more), ${WEBSERVER_CONFIG_FILE} (AUTH_DB). The secrets, i.e.
-  the metadata DB URL (postgresql+psycopg2), Celery's broker (redis://, the redis role's master) and result backend
+  the metadata DB URL (postgresql+psycopg2), Celery's broker (through the redis-sentinel role's Sentinels,
+  sentinel://...;sentinel://... with master_name in [celery_broker_transport_options], so a failover moves it; without
+  Sentinels redis://, the redis role's master; or airflow_redis_host) and result backend
   (db+postgresql://, the seed's), the fernet key and the webserver secret key, are only in ${ENV_FILE}
   (0640 root:airflow), the units' EnvironmentFile. ${CLI} runs the venv's CLI with both, as the airflow user.
 - Cluster values: airflow_fernet_key and airflow_webserver_secret_key are generated once (Fernet.generate_key's
@@ -119,8 +121,10 @@ export default defineRole({
     airflow_database_group: v.str({ default: 'patroni', emptyAllowed: true, doc: "inventory group of the PostgreSQL cluster whose generated owner password the role reads when airflow_db_password is empty (the datalyptica deployments: patroni); empty: none" }),
     airflow_db_pool_size: v.int({ default: 5, minimum: 1, doc: '[database] sql_alchemy_pool_size per process' }),
     airflow_redis_group: v.str({ default: 'redis', doc: "inventory group of the redis role's servers: the broker is its master (redis_master_host)" }),
-    airflow_redis_sentinel_group: v.str({ default: 'redis_sentinel', doc: "the Sentinels' group (where the redis role keeps redis_password when it has hosts)" }),
-    airflow_redis_host: v.str({ default: '', emptyAllowed: true, doc: "the broker's address; empty: the address of the redis group's redis_master_host" }),
+    airflow_redis_sentinel_group: v.str({ default: 'redis_sentinel', doc: "the Sentinels' group (where the redis role keeps redis_password when it has hosts): when it has hosts and airflow_redis_host is empty, Celery finds the broker through them (sentinel://), so a failover moves it" }),
+    airflow_redis_sentinel_port: v.port({ default: 26379, doc: 'Sentinel port' }),
+    airflow_redis_sentinel_master: v.str({ default: 'datalyptica', pattern: '^[A-Za-z0-9._-]+$', doc: "the master's name at the Sentinels (the redis role's redis_sentinel_master_name)" }),
+    airflow_redis_host: v.str({ default: '', emptyAllowed: true, doc: "the broker's address (then not through the Sentinels); empty: through the Sentinels when the inventory has them, else the address of the redis group's redis_master_host" }),
     airflow_redis_port: v.port({ default: 6379, doc: 'broker port' }),
     airflow_redis_db: v.int({ default: 0, minimum: 0, maximum: 15, doc: 'Redis database of the broker (the seed: /0)' }),
     airflow_redis_password: v.str({ default: '', emptyAllowed: true, secret: true, doc: "broker password (secret); empty: the redis role's cluster value redis_password" }),
@@ -150,8 +154,8 @@ export default defineRole({
     const parts = components(ctx);
     if (!parts.length && !workerCount(ctx)) out.push(`host ${host.name} runs airflow but is in none of ${vars.airflow_scheduler_group}, ${vars.airflow_webserver_group}${vars.airflow_executor === 'CeleryExecutor' ? `, ${vars.airflow_worker_group}` : ''}: it would run nothing`);
     if (!ctx.group(vars.airflow_scheduler_group).length) out.push(`airflow_scheduler_group ${vars.airflow_scheduler_group} has no host: nothing would schedule or migrate the database`);
-    if (vars.airflow_executor === 'CeleryExecutor' && !vars.airflow_redis_host && !redisMaster(ctx)) {
-      out.push(`airflow_redis_host is empty and group ${vars.airflow_redis_group} has no host named by its redis_master_host: give the broker's address`);
+    if (vars.airflow_executor === 'CeleryExecutor' && !vars.airflow_redis_host && !sentinels(ctx).length && !redisMaster(ctx)) {
+      out.push(`airflow_redis_host is empty, group ${vars.airflow_redis_sentinel_group} has no Sentinel and group ${vars.airflow_redis_group} has no host named by its redis_master_host: give the broker's address`);
     }
     if (vars.airflow_executor === 'LocalExecutor' && memberOf(ctx, vars.airflow_worker_group)) out.push(`host ${host.name} is in ${vars.airflow_worker_group} but airflow_executor is LocalExecutor (tasks run on the scheduler's host)`);
     const fixed = roleKeys(vars as unknown as AirflowVars, { redisHost: '', address: host.address });
@@ -240,7 +244,8 @@ export default defineRole({
       airflow_webserver_secret_key: cluster('airflow_webserver_secret_key'),
       airflow_redis_password: celery ? vars.airflow_redis_password || cluster('redis_password') : '',
     };
-    const c: AirflowContext = { redisHost: celery ? vars.airflow_redis_host || redisMaster(ctx)?.address || '' : '', address: host.address };
+    const through = celery && !vars.airflow_redis_host ? sentinels(ctx) : [];
+    const c: AirflowContext = { redisHost: celery && !through.length ? vars.airflow_redis_host || redisMaster(ctx)?.address || '' : '', sentinels: through, address: host.address };
     const user = vars.airflow_user;
     const parts = components(ctx);
     const workers = workerCount(ctx);
@@ -310,7 +315,7 @@ export default defineRole({
 const dbPassword = (vars: { airflow_db_password: string; airflow_db_user: string; airflow_database_group: string }) =>
   serviceDatabasePassword({ password: vars.airflow_db_password, owner: vars.airflow_db_user, group: vars.airflow_database_group });
 
-type Ctx = OfflineContext<{ airflow_scheduler_group: string; airflow_triggerer_group: string; airflow_webserver_group: string; airflow_worker_group: string; airflow_worker_instances: number; airflow_executor: string; airflow_redis_group: string }>;
+type Ctx = OfflineContext<{ airflow_scheduler_group: string; airflow_triggerer_group: string; airflow_webserver_group: string; airflow_worker_group: string; airflow_worker_instances: number; airflow_executor: string; airflow_redis_group: string; airflow_redis_sentinel_group: string; airflow_redis_sentinel_port: number }>;
 
 function memberOf(ctx: { host: PeerHost; group(name: string): PeerHost[] }, g: string): boolean {
   return !!g && ctx.group(g).some((p) => p.name === ctx.host.name);
@@ -328,6 +333,12 @@ function components(ctx: Ctx): Component[] {
 
 function workerCount(ctx: Ctx): number {
   return ctx.vars.airflow_executor === 'CeleryExecutor' && memberOf(ctx, ctx.vars.airflow_worker_group) ? ctx.vars.airflow_worker_instances : 0;
+}
+
+/** The Sentinels Celery asks for the broker: the hosts of airflow_redis_sentinel_group, at airflow_redis_sentinel_port. */
+function sentinels(ctx: Ctx): Array<[string, number]> {
+  const g = ctx.vars.airflow_redis_sentinel_group;
+  return g ? ctx.group(g).map((h): [string, number] => [h.address, ctx.vars.airflow_redis_sentinel_port]) : [];
 }
 
 /** The redis role's master: the host of the redis group its redis_master_host names. */

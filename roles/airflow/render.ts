@@ -45,6 +45,7 @@ export interface AirflowVars {
   airflow_redis_port: number;
   airflow_redis_db: number;
   airflow_redis_password: string;
+  airflow_redis_sentinel_master: string;
   airflow_worker_concurrency: number;
   airflow_worker_log_server_port: number;
   airflow_scheduler_health_check_threshold: number;
@@ -54,8 +55,10 @@ export interface AirflowVars {
 
 /** Everything the renderers need besides the variables: resolved on the controller from the inventory. */
 export interface AirflowContext {
-  /** the broker's address (the redis role's master), '' with LocalExecutor */
+  /** the broker's address (the redis role's master), '' with LocalExecutor or through Sentinels */
   redisHost: string;
+  /** the Sentinels that name the broker (address, port): Celery asks them for the master (kombu's sentinel://) */
+  sentinels?: Array<[string, number]>;
   /** this host's address (the webserver's base_url when none is given) */
   address: string;
 }
@@ -74,9 +77,15 @@ export function resultBackend(v: AirflowVars): string {
   return `db+postgresql://${urlPart(v.airflow_db_user)}:${urlPart(v.airflow_db_password)}@${v.airflow_db_host}:${v.airflow_db_port}/${urlPart(v.airflow_db_name)}`;
 }
 
-export function brokerUrl(v: AirflowVars, redisHost: string): string {
+/**
+ * Celery's broker: the Redis master itself (redis://), or, with Sentinels, every Sentinel (kombu's
+ * sentinel://...;sentinel://...): the workers and the scheduler ask them for the current master, so a Sentinel
+ * failover moves the broker with no change to the hosts. The password is the Redis servers' (the Sentinels ask none).
+ */
+export function brokerUrl(v: AirflowVars, c: Pick<AirflowContext, 'redisHost' | 'sentinels'>): string {
   const auth = v.airflow_redis_password ? `:${urlPart(v.airflow_redis_password)}@` : '';
-  return `redis://${auth}${redisHost}:${v.airflow_redis_port}/${v.airflow_redis_db}`;
+  if (c.sentinels?.length) return c.sentinels.map(([h, p]) => `sentinel://${auth}${h}:${p}/${v.airflow_redis_db}`).join(';');
+  return `redis://${auth}${c.redisHost}:${v.airflow_redis_port}/${v.airflow_redis_db}`;
 }
 
 /** A new fernet key as cryptography's Fernet.generate_key() makes it: 32 random bytes, urlsafe base64. */
@@ -130,6 +139,8 @@ export function configSections(v: AirflowVars, c: AirflowContext): Record<string
     },
   };
   if (v.airflow_executor === 'CeleryExecutor') sections.celery = { worker_concurrency: v.airflow_worker_concurrency };
+  // through Sentinels: the master's name at them (kombu's master_name)
+  if (v.airflow_executor === 'CeleryExecutor' && c.sentinels?.length) sections.celery_broker_transport_options = { master_name: v.airflow_redis_sentinel_master };
   for (const [name, entries] of Object.entries(v.airflow_extra_config)) sections[name] = { ...(sections[name] ?? {}), ...entries };
   return sections;
 }
@@ -164,7 +175,7 @@ export function airflowEnv(v: AirflowVars, c: AirflowContext): string {
     ['AIRFLOW__WEBSERVER__SECRET_KEY', v.airflow_webserver_secret_key],
   ];
   if (v.airflow_executor === 'CeleryExecutor') {
-    entries.push(['AIRFLOW__CELERY__BROKER_URL', brokerUrl(v, c.redisHost)], ['AIRFLOW__CELERY__RESULT_BACKEND', resultBackend(v)]);
+    entries.push(['AIRFLOW__CELERY__BROKER_URL', brokerUrl(v, c)], ['AIRFLOW__CELERY__RESULT_BACKEND', resultBackend(v)]);
   }
   return `${['# Managed by orch (role airflow): secrets of the Airflow services', ...entries.map(([k, x]) => `${k}=${environmentFileValue(x, `${k} has a newline`)}`)].join('\n')}\n`;
 }

@@ -2,7 +2,8 @@
  * The airflow role on two simulated hosts with the CeleryExecutor, as datalyptica-minimal-5vm.md runs it (scheduler,
  * triggerer and webserver on VM4, Celery workers on VM5): a1 runs the scheduler, triggerer and webserver; a2 two
  * Celery workers (instances), and, for the test, the metadata database (Debian's PostgreSQL 15, the postgresql
- * role) and the broker (Debian's Redis 7.0, the redis role, its password the redis role's cluster value).
+ * role) and the broker: Debian's Redis 7.0 (the redis role, master on a2, replica on a1, its password the redis
+ * role's cluster value) behind two Sentinels (a1, a2), through which Celery finds the master (sentinel://).
  * Real software: Airflow 2.10.4 and its pinned dependencies (157 pins) from PyPI, built by the controller into a
  * wheelhouse (cached) and pushed: the hosts reach no index. Scaled for small hosts: 2 gunicorn workers, worker
  * concurrency 1, the dags folder listed every 10 s.
@@ -12,11 +13,14 @@
  *     instance's hostname);
  *   - the fernet key is the same on both hosts, and the secrets are only in airflow.env (0640);
  *   - a rerun changes nothing and installs nothing (the venv op ok), the fernet key unchanged; `--check` after it: 0;
- *   - a changed setting restarts the Airflow services of both hosts; healthy again, the DAG runs again on a2.
+ *   - a changed setting restarts the Airflow services of both hosts; healthy again, the DAG runs again on a2;
+ *   - the Redis master stopped: the Sentinels promote a1's replica, and the DAG runs again on a2 through it, with no
+ *     change on the Airflow hosts.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { lockFileOf } from '../../roles/airflow/index.js';
+import { workerPing, type AirflowVars } from '../../roles/airflow/render.js';
 import { lockDigest, parseLock } from '../../src/ops/python-lock.js';
 import type { RunEvent } from '../../src/report/events.js';
 import { changed, failures, handlers, useRoleTest, waitFor } from '../helpers/role-test.js';
@@ -29,13 +33,14 @@ const PINS = parseLock(readFileSync(lockFileOf('2.10.4', '3.11'), 'utf8'));
 const t = useRoleTest({
   name: 'airflow',
   hosts: [
-    { name: 'a1', groups: ['airflow', 'airflow_scheduler', 'airflow_webserver'], memoryMb: 2048 },
-    { name: 'a2', groups: ['airflow', 'airflow_worker', 'postgresql', 'redis'], memoryMb: 2048 },
+    { name: 'a1', groups: ['airflow', 'airflow_scheduler', 'airflow_webserver', 'redis', 'redis_sentinel'], memoryMb: 2048 },
+    { name: 'a2', groups: ['airflow', 'airflow_worker', 'postgresql', 'redis', 'redis_sentinel'], memoryMb: 2048 },
   ],
   playbook: [
     { name: 'os', hosts: 'all', roles: ['common'] },
     { name: 'databases', hosts: 'postgresql', roles: ['postgresql'] },
     { name: 'cache', hosts: 'redis', roles: ['redis'] },
+    { name: 'cache-sentinel', hosts: 'redis_sentinel', roles: ['redis-sentinel'] },
     { name: 'orchestration', hosts: 'airflow', roles: ['airflow'] },
   ],
   vars: () => ({
@@ -45,6 +50,8 @@ const t = useRoleTest({
     postgresql_passwords: { airflow: PG_PASSWORD },
     redis_master_host: 'a2',
     redis_maxmemory_mb: 64,
+    // two Sentinels: one of them may declare the master down (both are needed to authorise the failover)
+    redis_sentinel_quorum: 1,
     airflow_db_host: t.sim.host('a2').address,
     airflow_db_password: PG_PASSWORD,
     airflow_admin_password: ADMIN_PASSWORD,
@@ -185,5 +192,27 @@ describe('airflow: CeleryExecutor on two hosts (datalyptica-minimal-5vm VM4 + VM
     const tis = (await api(`/dags/${DAG_ID}/dagRuns/orch-test-2/taskInstances`)).task_instances as Array<{ hostname: string }>;
     expect(tis.map((ti) => ti.hostname)).toEqual([(await t.on('a2', 'hostname')).trim()]);
     expect(changed((await t.run({ vars: { airflow_parallelism: 16 } })).events)).toEqual([]);
+  });
+
+  it("the broker through the Sentinels: the Redis master stopped, a1's replica promoted, the DAG runs again on a2 through it", async () => {
+    const [a1, a2] = [t.sim.host('a1').address, t.sim.host('a2').address];
+    const broker = await t.on('a2', "sed -n 's/^AIRFLOW__CELERY__BROKER_URL=//p' /etc/airflow/airflow.env");
+    expect(broker.replace(/:[^:@/]+@/g, ':***@').trim()).toBe(`"sentinel://:***@${a1}:26379/0;sentinel://:***@${a2}:26379/0"`);
+    expect(await t.on('a1', "sed -n '/^\\[celery_broker_transport_options\\]/,/^\\[/p' /etc/airflow/airflow.cfg")).toContain('master_name = datalyptica\n');
+    const master = () => t.on('a1', 'redis-cli -p 26379 SENTINEL get-master-addr-by-name datalyptica | head -n 1').then((s) => s.trim());
+    expect(await master()).toBe(a2);
+    const t0 = Date.now();
+    await t.on('a2', 'systemctl stop redis-server');
+    const promoted = await waitFor(master, (m) => m === a1, 60_000, 1000);
+    log(`Sentinels promoted a1 after ${promoted.seconds.toFixed(1)} s`);
+    await api(`/dags/${DAG_ID}/dagRuns`, { method: 'POST', body: JSON.stringify({ dag_run_id: 'orch-test-failover' }) });
+    const done = await waitFor(() => api(`/dags/${DAG_ID}/dagRuns/orch-test-failover`), (r) => ['success', 'failed'].includes(r.state), 300_000, 2000);
+    log(`DAG run after the failover: ${done.value.state}, ${((Date.now() - t0) / 1000).toFixed(1)} s after the master stopped`);
+    expect(done.value.state).toBe('success');
+    const tis = (await api(`/dags/${DAG_ID}/dagRuns/orch-test-failover/taskInstances`)).task_instances as Array<{ hostname: string }>;
+    expect(tis.map((ti) => ti.hostname)).toEqual([(await t.on('a2', 'hostname')).trim()]);
+    // both workers answer a Celery ping through the new master (the role's health check of a worker)
+    const av = { airflow_venv: '/opt/airflow/venv', airflow_user: 'airflow', airflow_home: '/opt/airflow' } as unknown as AirflowVars;
+    for (const id of ['1', '2']) expect((await t.sh('a2', workerPing(av, id))).code, `worker ${id}`).toBe(0);
   });
 });

@@ -112,9 +112,19 @@ describe('airflow: airflow.cfg and airflow.env', () => {
     expect(fernet).toBe(`${'k'.repeat(43)}=`);
     expect(secret).toBe('s'.repeat(32));
     expect(sqlAlchemyConn(av())).toBe('postgresql+psycopg2://airflow:pw@pg-vip:5432/airflow');
-    expect(brokerUrl(av({ airflow_redis_password: '' }), 'redis-vip')).toBe('redis://redis-vip:6379/0');
+    expect(brokerUrl(av({ airflow_redis_password: '' }), { redisHost: 'redis-vip' })).toBe('redis://redis-vip:6379/0');
     // percent-encoded parts are literals for sh and systemd alike
     expect(urlPart(password)).toMatch(/^[A-Za-z0-9%._~-]+$/);
+  });
+
+  it("through the Sentinels (minimal-5vm's three): every Sentinel in the broker URL, the master's name in [celery_broker_transport_options]", () => {
+    const c = { redisHost: '', sentinels: [['10.20.0.11', 26379], ['10.20.0.12', 26379], ['10.20.0.13', 26379]] as Array<[string, number]>, address: '10.20.0.21' };
+    const v = av({ airflow_redis_password: 'Redis pw+1' });
+    expect(brokerUrl(v, c)).toBe('sentinel://:Redis%20pw%2B1@10.20.0.11:26379/0;sentinel://:Redis%20pw%2B1@10.20.0.12:26379/0;sentinel://:Redis%20pw%2B1@10.20.0.13:26379/0');
+    expect(sections(airflowCfg(v, c)).celery_broker_transport_options).toEqual({ master_name: 'datalyptica' });
+    expect(airflowCfg(v, c)).not.toContain('Redis pw');
+    // without Sentinels: no transport options
+    expect(sections(airflowCfg(v, { redisHost: '10.20.0.13', address: '10.20.0.21' })).celery_broker_transport_options).toBeUndefined();
   });
 
   it('vps-trio: LocalExecutor on its own PostgreSQL (5433), webserver 8080: no [celery], no broker', () => {
@@ -175,7 +185,13 @@ describe('airflow: operations per host', () => {
     expect(unit).toContain('User=airflow\n');
     const env = named(list, 'file', ENV_FILE)!;
     expect(env.secret).toBe(true);
-    expect(written(env)).toContain(`AIRFLOW__CELERY__BROKER_URL="redis://:${'b'.repeat(32)}@10.20.0.13:6379/0"`);
+    // minimal-5vm's Sentinels name the broker (a failover moves it); airflow.cfg has the master's name at them
+    const auth = `:${'b'.repeat(32)}@`;
+    expect(written(env)).toContain(`AIRFLOW__CELERY__BROKER_URL="sentinel://${auth}10.20.0.11:26379/0;sentinel://${auth}10.20.0.12:26379/0;sentinel://${auth}10.20.0.13:26379/0"`);
+    expect(written(named(list, 'file', '/etc/airflow/airflow.cfg')!)).toContain('\n[celery_broker_transport_options]\nmaster_name = datalyptica\n');
+    // a broker given by address: that one, not through the Sentinels
+    const given = airflow.operations(ctx({ host: 'vm4', vars: { airflow_redis_host: '10.20.0.13' } }));
+    expect(written(named(given, 'file', ENV_FILE)!)).toContain(`AIRFLOW__CELERY__BROKER_URL="redis://${auth}10.20.0.13:6379/0"`);
     expect(written(env)).toContain(`AIRFLOW__CORE__FERNET_KEY="${'f'.repeat(43)}="`);
   });
 
@@ -286,7 +302,9 @@ describe('airflow: cluster values, declarations, validation', () => {
       "host vm5 is in airflow_worker but airflow_executor is LocalExecutor (tasks run on the scheduler's host)",
     ]);
     expect(airflow.validate!(ctx({ host: 'vm4', vars: { airflow_fernet_key: 'short' } }))).toEqual([expect.stringContaining('airflow_fernet_key: not a fernet key')]);
-    const noRedis = MINIMAL.filter((p) => !p.groups.includes('redis'));
-    expect(airflow.validate!(ctx({ host: 'vm4', peers: noRedis }))).toEqual([expect.stringContaining('airflow_redis_host is empty')]);
+    const noRedis = MINIMAL.filter((p) => !p.groups.includes('redis') && !p.groups.includes('redis_sentinel'));
+    expect(airflow.validate!(ctx({ host: 'vm4', peers: noRedis, vars: { airflow_redis_password: 'given-broker-pw' } }))).toEqual([expect.stringContaining('airflow_redis_host is empty, group redis_sentinel has no Sentinel')]);
+    // Sentinels alone are enough: they name the broker
+    expect(airflow.validate!(ctx({ host: 'vm4', peers: MINIMAL.filter((p) => !p.groups.includes('redis')) }))).toEqual([]);
   });
 });
