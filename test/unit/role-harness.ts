@@ -5,8 +5,12 @@
  *   const c = roleContext(etcd, { peers: SEED, host: 'vm2', facts: { osFamily: 'redhat' }, cluster: { etcd_initial_cluster_token: 'etcd-01' } });
  *   const text = written(named(etcd.operations(c), 'file', '/etc/default/etcd'));
  */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Operation, Plan } from '../../src/ops/types.js';
 import type { HostFacts, PeerHost, RoleContext, RoleDefinition } from '../../src/role/define.js';
+import { tmp } from './ops-harness.js';
 
 /** facts of a 64-bit systemd VM (Debian unless said otherwise); osId follows the family */
 export function hostFacts(o: Partial<HostFacts> = {}): HostFacts {
@@ -82,3 +86,18 @@ export const properties = (text: string): Record<string, string> =>
       .filter((l) => l && !l.startsWith('#'))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
+
+/**
+ * Sources the env files (given as texts) one after the other as sh does, as a role's one-off commands source them
+ * (systemd's EnvironmentFile reads the same syntax), and prints the variables' values, each followed by `|`.
+ */
+export function sourced(files: string[], names: string[]): string {
+  const dir = tmp();
+  const paths = files.map((text, i) => {
+    const f = join(dir, `${i}.env`);
+    writeFileSync(f, text);
+    return f;
+  });
+  const r = spawnSync('sh', ['-c', `set -a; ${paths.map((f) => `. '${f}';`).join(' ')} printf '%s|' ${names.map((n) => `"$${n}"`).join(' ')}`], { encoding: 'utf8' });
+  return r.stdout;
+}

@@ -30,7 +30,7 @@ import { parseLock } from '../../src/ops/python-lock.js';
 import type { Plan } from '../../src/ops/types.js';
 import type { PeerHost, RoleContext } from '../../src/role/define.js';
 import { tmp } from './ops-harness.js';
-import { defaultsOf, named, peer, roleContext, written } from './role-harness.js';
+import { defaultsOf, named, peer, roleContext, sourced, written } from './role-harness.js';
 
 const DEFAULTS = defaultsOf(jupyterhub) as unknown as JupyterhubVars;
 const COOKIE = 'c'.repeat(64);
@@ -95,13 +95,6 @@ function evaluate(text: string, env: Record<string, string> = { CONFIGPROXY_AUTH
   ].join('\n');
   const r = spawnSync('python3', ['-c', runner, file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PYTHONPATH: join(dir, 'lib'), ...env } });
   return { code: r.status ?? -1, stderr: r.stderr, c: r.status === 0 ? JSON.parse(r.stdout) : {} };
-}
-
-/** sources the file as sh does and prints the variables */
-function sourced(text: string, names: string[]): string {
-  const f = join(tmp(), 'secrets.env');
-  writeFileSync(f, text);
-  return spawnSync('sh', ['-c', `set -a; . '${f}'; printf '%s|' ${names.map((n) => `"$${n}"`).join(' ')}`], { encoding: 'utf8' }).stdout;
 }
 
 describe('jupyterhub: defaults from the seed', () => {
@@ -276,7 +269,7 @@ describe('jupyterhub: secrets.env, unit, health check', () => {
   it('secrets.env: the proxy token, the client secret (keycloak) and PGPASSWORD (PostgreSQL), read back byte for byte by sh', () => {
     const odd = `p'w "x" $HOME \`id\` \\ ;&|`;
     const v = jv({ ...KEYCLOAK, jupyterhub_oauth_client_secret: odd, jupyterhub_db_url: 'postgresql://jupyterhub@pg-vip:5432/jupyterhub', jupyterhub_db_password: `${odd}2` });
-    expect(sourced(secretsEnv(v), ['CONFIGPROXY_AUTH_TOKEN', 'OAUTH_CLIENT_SECRET', 'PGPASSWORD'])).toBe(`${TOKEN}|${odd}|${odd}2|`);
+    expect(sourced([secretsEnv(v)], ['CONFIGPROXY_AUTH_TOKEN', 'OAUTH_CLIENT_SECRET', 'PGPASSWORD'])).toBe(`${TOKEN}|${odd}|${odd}2|`);
     expect(secretsEnv(jv())).toBe(`# Managed by orch (role jupyterhub): secrets of jupyterhub.service (root 0600)\nCONFIGPROXY_AUTH_TOKEN="${TOKEN}"\n`);
     // SQLite: no PGPASSWORD even with a password given
     expect(secretsEnv(jv({ jupyterhub_db_password: 'pw' }))).not.toContain('PGPASSWORD');

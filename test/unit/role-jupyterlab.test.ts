@@ -37,7 +37,7 @@ import { parseLock } from '../../src/ops/python-lock.js';
 import type { Operation, Plan } from '../../src/ops/types.js';
 import type { PeerHost, RoleContext } from '../../src/role/define.js';
 import { tmp } from './ops-harness.js';
-import { defaultsOf, named, peer, roleContext, written } from './role-harness.js';
+import { defaultsOf, named, peer, roleContext, sourced, written } from './role-harness.js';
 
 const DEFAULTS = defaultsOf(jupyterlab) as unknown as JupyterlabVars;
 const jv = (over: Partial<JupyterlabVars> = {}): JupyterlabVars => ({ ...DEFAULTS, ...over });
@@ -56,18 +56,6 @@ const ctx = (o: { host?: string; vars?: Record<string, unknown>; peers?: PeerHos
   // host vars as the engine gives them: the host's own (resource_limits, spark_*), under the role's variables
   return { ...c, host: { ...c.host, vars: { ...c.host.vars, ...c.vars } } } as RoleContext<any>;
 };
-
-/** sources the files as sh does (systemd reads the same syntax) and prints the variables */
-function sourced(files: string[], names: string[]): string {
-  const dir = tmp();
-  const paths = files.map((text, i) => {
-    const f = join(dir, `${i}.env`);
-    writeFileSync(f, text);
-    return f;
-  });
-  const r = spawnSync('sh', ['-c', `set -a; ${paths.map((f) => `. '${f}';`).join(' ')} printf '%s|' ${names.map((n) => `"$${n}"`).join(' ')}`], { encoding: 'utf8' });
-  return r.stdout;
-}
 
 /** runs the config file with a get_config() that records every assignment `c.Section.trait = value` */
 function configAssignments(text: string): Record<string, unknown> {

@@ -6,16 +6,14 @@
  * test/integration/role-mlflow.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import mlflow from '../../roles/mlflow/index.js';
 import { ENV_FILE, SCHEMA_SCRIPT, SECRETS_FILE, backendUser, envFile, healthCheck, lockOnController, schemaCommand, secretsEnv, serverArgs, unit, type MlflowVars } from '../../roles/mlflow/render.js';
 import { parseLock } from '../../src/ops/python-lock.js';
 import type { Plan } from '../../src/ops/types.js';
 import type { PeerHost, RoleContext } from '../../src/role/define.js';
-import { tmp } from './ops-harness.js';
-import { defaultsOf, named, peer, roleContext, written } from './role-harness.js';
+import { defaultsOf, named, peer, roleContext, sourced, written } from './role-harness.js';
 
 const DEFAULTS = defaultsOf(mlflow) as unknown as MlflowVars;
 const mv = (over: Partial<MlflowVars> = {}): MlflowVars => ({ ...DEFAULTS, mlflow_backend_store_password: 'pw', ...over });
@@ -28,18 +26,6 @@ const MINIMAL: PeerHost[] = [
 ];
 const ctx = (o: { host?: string; vars?: Record<string, unknown>; peers?: PeerHost[] } = {}): RoleContext<any> =>
   roleContext(mlflow, { peers: o.peers ?? MINIMAL, host: o.host ?? 'vm5', vars: { mlflow_backend_store_password: 'pw', ...o.vars } });
-
-/** sources the files as the role's commands do and prints the variables */
-function sourced(files: string[], names: string[]): string {
-  const dir = tmp();
-  const paths = files.map((text, i) => {
-    const f = join(dir, `${i}.env`);
-    writeFileSync(f, text);
-    return f;
-  });
-  const r = spawnSync('sh', ['-c', `set -a; ${paths.map((f) => `. '${f}';`).join(' ')} printf '%s|' ${names.map((n) => `"$${n}"`).join(' ')}`], { encoding: 'utf8' });
-  return r.stdout;
-}
 
 describe('mlflow: defaults from the seed', () => {
   it("VM5's 2.19.0 on 5001, the backend store on the Patroni cluster, secrets marked", () => {
