@@ -74,3 +74,13 @@ export async function withFileLock<T>(lockDir: string, fn: () => Promise<T>, o: 
     await rm(lockDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A cache entry filled once across processes: `cached()` when it already holds (no lock taken), else, under the lock
+ * `lockDir`, `cached()` again (the process waited for has usually filled it) or `fill()`.
+ */
+export async function cachedOrFilled<T>(lockDir: string, cached: () => Promise<T | undefined>, fill: () => Promise<T>, o: FileLockOptions = {}): Promise<T> {
+  const hit = await cached();
+  if (hit !== undefined) return hit;
+  return withFileLock(lockDir, async () => (await cached()) ?? fill(), o);
+}

@@ -9,11 +9,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { withFileLock } from '../core/file-lock.js';
+import { fileDigest } from '../core/file-hash.js';
+import { cachedOrFilled } from '../core/file-lock.js';
 import { defaultCacheDir } from './artifact-cache.js';
 
 const run = promisify(execFile);
@@ -41,9 +42,9 @@ export interface NpmLock {
 }
 
 /** Reads the lock directory (package.json and package-lock.json) and checks that the lock pins every package. */
-export async function readNpmLock(lockDir: string): Promise<NpmLock> {
-  const manifest = await readFile(join(lockDir, 'package.json'), 'utf8');
-  const lock = await readFile(join(lockDir, 'package-lock.json'), 'utf8');
+export function readNpmLock(lockDir: string): NpmLock {
+  const manifest = readFileSync(join(lockDir, 'package.json'), 'utf8');
+  const lock = readFileSync(join(lockDir, 'package-lock.json'), 'utf8');
   checkNpmLock(lock, `${lockDir}/package-lock.json`);
   return { manifest, lock };
 }
@@ -74,13 +75,6 @@ export function npmLockDigest(l: NpmLock): string {
   return createHash('sha256').update(l.manifest).update('\0').update(l.lock).digest('hex');
 }
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path).on('data', (chunk) => hash.update(chunk)).on('error', reject).on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
 const exists = (path: string) => access(path).then(() => true, () => false);
 const inflight = new Map<string, Promise<NpmBundle>>();
 
@@ -96,15 +90,13 @@ export function ensureNpmBundle(lockDir: string, options: NpmBundleOptions = {})
 }
 
 async function build(lockDir: string, options: NpmBundleOptions): Promise<NpmBundle> {
-  const lock = await readNpmLock(lockDir);
+  const lock = readNpmLock(lockDir);
   const digest = npmLockDigest(lock);
   const root = join(options.cacheDir ?? defaultCacheDir(), 'npm-bundle', digest);
   const tar = join(root, 'bundle.tar');
   const shaFile = `${tar}.sha256`;
   const cached = async () => ((await exists(shaFile)) ? { tar, sha256: (await readFile(shaFile, 'utf8')).trim(), digest } : undefined);
-  const hit = await cached();
-  if (hit) return hit;
-  return withFileLock(`${root}.lock`, async () => (await cached()) ?? fill(), { what: `the npm bundle of ${lockDir}` });
+  return cachedOrFilled(`${root}.lock`, cached, fill, { what: `the npm bundle of ${lockDir}` });
 
   async function fill(): Promise<NpmBundle> {
     const work = join(root, `work-${process.pid}`);
@@ -124,7 +116,7 @@ async function build(lockDir: string, options: NpmBundleOptions): Promise<NpmBun
       const part = `${tar}.part-${process.pid}`;
       await run('tar', ['-cf', part, '-C', work, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', 'package.json', 'package-lock.json', 'node_modules']);
       await rename(part, tar);
-      const sha256 = await sha256File(tar);
+      const sha256 = await fileDigest(tar);
       await writeFile(shaFile, `${sha256}\n`);
       return { tar, sha256, digest };
     } finally {

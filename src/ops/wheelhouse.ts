@@ -8,12 +8,11 @@
  * the tar's sha256 (the upload) rather than per-wheel hashes.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { withFileLock } from '../core/file-lock.js';
+import { fileDigest } from '../core/file-hash.js';
+import { cachedOrFilled } from '../core/file-lock.js';
 import { defaultCacheDir } from './artifact-cache.js';
 import { lockDigest, parseLock } from './python-lock.js';
 
@@ -42,14 +41,6 @@ async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path).on('data', (chunk) => hash.update(chunk)).on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
 const inflight = new Map<string, Promise<Wheelhouse>>();
 
 /** Builds (once) and returns the wheelhouse of the lock file at `lockPath`. */
@@ -72,10 +63,8 @@ async function build(lockPath: string, options: WheelhouseOptions): Promise<Whee
   const tar = join(root, 'wheels.tar');
   const shaFile = join(root, 'wheels.tar.sha256');
   const cached = async () => ((await exists(shaFile)) ? { dir, tar, sha256: (await readFile(shaFile, 'utf8')).trim(), digest } : undefined);
-  const hit = await cached();
-  if (hit) return hit;
   // two processes (parallel test files, two runs) building the same wheelhouse: one builds, the other waits
-  return withFileLock(`${root}.lock`, async () => (await cached()) ?? fill(), { what: `the wheelhouse of ${lockPath}` });
+  return cachedOrFilled(`${root}.lock`, cached, fill, { what: `the wheelhouse of ${lockPath}` });
 
   async function fill(): Promise<Wheelhouse> {
     await mkdir(root, { recursive: true });
@@ -94,7 +83,7 @@ async function build(lockPath: string, options: WheelhouseOptions): Promise<Whee
     const tarPart = `${tar}.part-${process.pid}`;
     await run('tar', ['-cf', tarPart, '-C', dir, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', ...wheels.sort()]);
     await rename(tarPart, tar);
-    const sha256 = await sha256File(tar);
+    const sha256 = await fileDigest(tar);
     await writeFile(shaFile, `${sha256}\n`);
     return { dir, tar, sha256, digest };
   }

@@ -21,9 +21,9 @@ import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'n
 import { createServer } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { release, type Release } from '../../artifacts/index.js';
-import { withFileLock } from '../../core/file-lock.js';
+import { fileDigest } from '../../core/file-hash.js';
+import { cachedOrFilled } from '../../core/file-lock.js';
 import { flinkRecipe } from './flink/recipe.js';
 import { kafkaRecipe } from './kafka/recipe.js';
 import { minioRecipe } from './minio.js';
@@ -98,12 +98,6 @@ interface Manifest {
   resolved: string[];
 }
 
-async function sha512Of(file: string): Promise<string> {
-  const h = createHash('sha512');
-  await pipeline(createReadStream(file), h);
-  return h.digest('hex');
-}
-
 async function readManifest(file: string): Promise<Manifest | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as Manifest;
@@ -132,20 +126,16 @@ export function buildWith(recipe: Recipe, rel: Release, root: string, log?: (s: 
   const file = join(dir, rel.fileName);
   const manifestFile = join(dir, 'manifest.json');
   const base = { service: rel.service, version: rel.version, file, fileName: rel.fileName, path: rel.path, topDir: rel.topDir, key };
-  const p = (async (): Promise<BuiltArtifact> => {
-    const hit = async (): Promise<BuiltArtifact | undefined> => {
-      const m = await readManifest(manifestFile);
-      if (m && m.key === key && existsSync(file) && (await sha512Of(file)) === m.sha512) {
-        log?.(`${rel.fileName}: cache hit (${dir})`);
-        return { ...base, sha512: m.sha512, cached: true, resolved: m.resolved };
-      }
-      return undefined;
-    };
-    const cached = await hit();
-    if (cached) return cached;
-    // another process (a test file running in parallel) may be building the same entry: one builds, the other waits
-    return withFileLock(`${dir}.lock`, async () => (await hit()) ?? build(), { log, what: `the ${rel.fileName} build` });
-  })();
+  const hit = async (): Promise<BuiltArtifact | undefined> => {
+    const m = await readManifest(manifestFile);
+    if (m && m.key === key && existsSync(file) && (await fileDigest(file, 'sha512')) === m.sha512) {
+      log?.(`${rel.fileName}: cache hit (${dir})`);
+      return { ...base, sha512: m.sha512, cached: true, resolved: m.resolved };
+    }
+    return undefined;
+  };
+  // another process (a test file running in parallel) may be building the same entry: one builds, the other waits
+  const p = cachedOrFilled(`${dir}.lock`, hit, build, { log, what: `the ${rel.fileName} build` });
   building.set(dir, p);
   const forget = () => building.delete(dir);
   p.then(forget, forget);
@@ -166,7 +156,7 @@ export function buildWith(recipe: Recipe, rel: Release, root: string, log?: (s: 
       });
       await chmod(tmp, built.mode ?? 0o755);
       await rename(tmp, file);
-      sha512 = await sha512Of(file);
+      sha512 = await fileDigest(file, 'sha512');
     } else {
       sha512 = await writeTgz(
         file,

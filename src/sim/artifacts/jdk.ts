@@ -8,13 +8,12 @@
  * Packed once per machine under the test-artifact cache; reproducible (sorted names, fixed mtime and owner).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { temurinRelease } from '../../artifacts/index.js';
-import { withFileLock } from '../../core/file-lock.js';
+import { fileDigest } from '../../core/file-hash.js';
+import { cachedOrFilled } from '../../core/file-lock.js';
 import { testArtifactCacheDir } from './index.js';
 
 export interface LocalJdk {
@@ -45,12 +44,6 @@ export function releaseOf(home: string): string {
   return m[1];
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(file), h);
-  return h.digest('hex');
-}
-
 /** Pack (or take from the cache) the newest local Temurin JDK of at least `minMajor`. */
 export async function localTemurinArchive(minMajor: number, log?: (s: string) => void): Promise<LocalJdk> {
   const home = localTemurinHomes().find((h) => Number(/temurin-([0-9]+)/.exec(h)![1]) >= minMajor);
@@ -64,7 +57,7 @@ export async function localTemurinArchive(minMajor: number, log?: (s: string) =>
   const cached = async (): Promise<LocalJdk | undefined> => {
     if (!existsSync(file) || !existsSync(shaFile)) return undefined;
     const sha256 = (await readFile(shaFile, 'utf8')).trim();
-    if ((await sha256Of(file)) !== sha256) return undefined;
+    if ((await fileDigest(file)) !== sha256) return undefined;
     log?.(`${rel.fileName}: cache hit (${dir})`);
     return { release, major: Number(release.split('.')[0]), file, path: rel.path, sha256 };
   };
@@ -74,13 +67,11 @@ export async function localTemurinArchive(minMajor: number, log?: (s: string) =>
     const t0 = Date.now();
     // GNU tar: the JDK's directory renamed to Adoptium's top dir, reproducible entries
     execFileSync('tar', ['--sort=name', '--mtime=2026-01-01 00:00Z', '--owner=0', '--group=0', '--numeric-owner', '-C', '/usr/lib/jvm', `--transform=s,^${home.split('/').pop()},${rel.topDir},`, '-czf', tmp, home.split('/').pop()!], { stdio: 'inherit' });
-    const sha256 = await sha256Of(tmp);
+    const sha256 = await fileDigest(tmp);
     await rename(tmp, file);
     await writeFile(shaFile, `${sha256}\n`);
     log?.(`${rel.fileName}: packed from ${home} in ${((Date.now() - t0) / 1000).toFixed(1)} s, sha256 ${sha256.slice(0, 16)}..`);
     return { release, major: Number(release.split('.')[0]), file, path: rel.path, sha256 };
   };
-  const hit = await cached();
-  if (hit) return hit;
-  return withFileLock(`${dir}.lock`, async () => (await cached()) ?? pack(), { log, what: `the packing of ${rel.fileName}` });
+  return cachedOrFilled(`${dir}.lock`, cached, pack, { log, what: `the packing of ${rel.fileName}` });
 }
