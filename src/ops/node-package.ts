@@ -10,6 +10,7 @@
  */
 import { posix } from 'node:path';
 import { ensureNpmBundle, npmLockDigest, type NpmBundle, type NpmBundleOptions, type NpmLock } from './npm-bundle.js';
+import { checkPushedScript } from './pushed-file.js';
 import { q } from './quote.js';
 import { assertAbsolute } from './stat.js';
 import type { Operation } from './types.js';
@@ -54,7 +55,7 @@ export function nodePackage(o: NodePackageOptions): NodePackageOperation {
       const next = q(`${o.dest}.orch-new`);
       const old = q(`${o.dest}.orch-old`);
       const script = [
-        `if [ "$(sha256sum <${q(tar)} | cut -c1-64)" != "$(head -c 64 ${q(`${tar}.sha256`)})" ]; then rm -f ${q(tar)} ${q(`${tar}.sha256`)}; printf '%s\\n' ${q(`orch: ${tar}: sha256 mismatch on the host`)} >&2; exit 1; fi`,
+        checkPushedScript(tar),
         `mkdir -p ${q(posix.dirname(o.dest))}`,
         // one command a line: under set -e a failure inside an && list (tar: a full disk) would not stop the script
         `rm -rf ${next} ${old}`,

@@ -16,6 +16,7 @@
  * --hash) would refuse.
  */
 import { lockDigest, lockDrift, parseFreeze, parseLock, pipFreezeCommand, pipInstallCommand, venvCreateCommand } from './python-lock.js';
+import { checkPushedScript } from './pushed-file.js';
 import { q } from './quote.js';
 import type { Operation } from './types.js';
 import { ensureWheelhouse, type Wheelhouse, type WheelhouseOptions } from './wheelhouse.js';
@@ -77,7 +78,7 @@ export function pythonVenv(o: PythonVenvOptions): PythonVenvOperation {
       const install = pipInstallCommand({ venv: o.venv, lock: pins, wheelhouse: dir }, false);
       const asUser = (cmd: string) => (o.user === undefined ? cmd : `runuser -u ${q(o.user)} -- sh -c ${q(cmd)}`);
       const script = [
-        `if [ "$(sha256sum <${q(tar)} | cut -c1-64)" != "$(head -c 64 ${q(`${tar}.sha256`)})" ]; then rm -f ${q(tar)} ${q(`${tar}.sha256`)}; printf '%s\\n' ${q(`orch: ${tar}: sha256 mismatch on the host`)} >&2; exit 1; fi`,
+        checkPushedScript(tar),
         `rm -rf ${q(dir)} && mkdir -p ${q(dir)} && tar -xf ${q(tar)} -C ${q(dir)} && rm -f ${q(tar)} ${q(`${tar}.sha256`)}`,
         `printf '%s\\n' ${packages.map((p) => q(`${p.name}==${p.version}`)).join(' ')} >${q(pins)}`,
         o.user === undefined ? '' : `chown -R ${q(o.user)} ${q(dir)}`,
