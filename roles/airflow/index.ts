@@ -4,7 +4,7 @@
  * vps-trio-resource-analysis.md VPS 1: 2.8.4, LocalExecutor with its own PostgreSQL on 5433). See DOC.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ops, q, serviceLimits, RESOURCE_LIMITS_VAR, type Operation, type ResourceLimit } from '../../src/ops/index.js';
+import { ops, q, serviceLimit, serviceLimits, type Operation } from '../../src/ops/index.js';
 import { serviceDatabasePassword } from '../../src/role/database-password.js';
 import { pythonLocks } from '../../src/role/python-locks.js';
 import { defineRole } from '../../src/role/define.js';
@@ -197,7 +197,7 @@ export default defineRole({
     // the seed's figures (datalyptica-minimal-5vm.md): scheduler 8 GB / 4 CPUs, webserver 4 GB / 2, each worker 16 GB / 4;
     // a unit's resource_limits (vps-trio's container limits, its MemoryMax= / CPUQuota=) replace them
     const size = (unit: string, memoryMb: number, cpus: number): [number, number] => {
-      const l = (ctx.host.vars[RESOURCE_LIMITS_VAR] as Record<string, ResourceLimit | undefined> | undefined)?.[unit];
+      const l = serviceLimit(ctx.host.vars, unit);
       return [l?.memory_mb ?? memoryMb, l?.cpus ?? cpus];
     };
     const sizes = [

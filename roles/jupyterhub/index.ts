@@ -3,7 +3,7 @@
  * /home/jupyter; phase 8, analytics layer; enterprise: jupyter01). See DOC.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { checkNpmLock, ops, serviceLimits, type NpmLock } from '../../src/ops/index.js';
+import { ops, readNpmLock, serviceLimits } from '../../src/ops/index.js';
 import type { ClusterValueSpec } from '../../src/role/cluster.js';
 import { serviceDatabasePassword } from '../../src/role/database-password.js';
 import { defineRole } from '../../src/role/define.js';
@@ -176,8 +176,7 @@ export default defineRole({
     const lockFile = lockOnController(vars.jupyterhub_version);
     const lockText = readFileSync(lockFile, 'utf8');
     const proxyLock = proxyLockDir(vars.jupyterhub_proxy_version);
-    const npmLock: NpmLock = { manifest: readFileSync(`${proxyLock}/package.json`, 'utf8'), lock: readFileSync(`${proxyLock}/package-lock.json`, 'utf8') };
-    checkNpmLock(npmLock.lock, `${proxyLock}/package-lock.json`);
+    const npmLock = readNpmLock(proxyLock);
     const notify = ['jupyterhub'];
     const debian = host.facts.osFamily !== 'redhat';
     return [

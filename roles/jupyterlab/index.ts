@@ -4,7 +4,7 @@
  * /opt/spark/notebooks, event logs in /var/spark-events; a client of the Spark master on the same VPS). See DOC.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ops, RESOURCE_LIMITS_VAR, serviceLimits, type ResourceLimit } from '../../src/ops/index.js';
+import { ops, serviceLimit, serviceLimits } from '../../src/ops/index.js';
 import { defineRole } from '../../src/role/define.js';
 import { v } from '../../src/role/vars.js';
 import {
@@ -75,7 +75,6 @@ its notebooks' kernels PySpark drivers of the Spark standalone cluster.
 const SEED_MEMORY_MB = 1024;
 const SEED_CPUS = 0.5;
 
-const limitOf = (hostVars: Record<string, unknown>): ResourceLimit | undefined => (hostVars[RESOURCE_LIMITS_VAR] as Record<string, ResourceLimit | undefined> | undefined)?.jupyterlab;
 
 export default defineRole({
   name: 'jupyterlab',
@@ -113,7 +112,7 @@ export default defineRole({
     if (!masterUrl(vars, group(vars.jupyterlab_spark_master_group))) {
       out.push(`jupyterlab_spark_master_url is empty and group ${JSON.stringify(vars.jupyterlab_spark_master_group)} (jupyterlab_spark_master_group) has no host: notebooks would have no Spark master; set jupyterlab_spark_master_url (spark://HOST:7077) or place the master in that group`);
     }
-    const limit = limitOf(host.vars);
+    const limit = serviceLimit(host.vars, 'jupyterlab');
     if (limit?.memory_mb !== undefined && memoryMb(vars.jupyterlab_spark_driver_memory) >= limit.memory_mb) {
       out.push(`jupyterlab_spark_driver_memory ${vars.jupyterlab_spark_driver_memory} does not fit resource_limits.jupyterlab.memory_mb ${limit.memory_mb} (the unit's MemoryMax= holds the server, its kernels and the driver's JVM): lower the driver memory or raise the limit`);
     }
@@ -121,7 +120,7 @@ export default defineRole({
   },
 
   declares: ({ vars, host }) => {
-    const limit = limitOf(host.vars);
+    const limit = serviceLimit(host.vars, 'jupyterlab');
     return {
       ports: [{ port: vars.jupyterlab_port, variable: 'jupyterlab_port', description: 'JupyterLab' }],
       memoryMb: limit?.memory_mb ?? SEED_MEMORY_MB,

@@ -27,7 +27,7 @@ export { lines } from './file.js';
 export { prepareArtifacts, ARTIFACT_MARKER } from './artifact.js';
 export { ensureCached, cachedPath, defaultCacheDir } from './artifact-cache.js';
 export { DAEMON_RELOAD, environmentFileValue } from './systemd.js';
-export { resourceControls, serviceLimits, withResourceControls, RESOURCE_LIMITS_VAR } from './resources.js';
+export { resourceControls, serviceLimit, serviceLimits, withResourceControls, RESOURCE_LIMITS_VAR } from './resources.js';
 export type { ResourceControls, ResourceLimit } from './resources.js';
 export type { ArtifactOptions, ArtifactFact, ArtifactOperation } from './artifact.js';
 export type { CommandOptions } from './command.js';

@@ -32,12 +32,16 @@ export function resourceControls(limit: ResourceLimit | undefined): ResourceCont
   return out.memoryMax || out.cpuQuota ? out : undefined;
 }
 
-/** The resource controls the inventory gives a service on this host (`resource_limits.<service>`), if any. */
-export function serviceLimits(hostVars: Record<string, unknown>, serviceName: string): ResourceControls | undefined {
+/** The limit the inventory gives a service on this host (`resource_limits.<service>`), if any. */
+export function serviceLimit(hostVars: Record<string, unknown>, serviceName: string): ResourceLimit | undefined {
   const all = hostVars[RESOURCE_LIMITS_VAR];
   if (!all || typeof all !== 'object') return undefined;
-  const name = serviceName.replace(/\.service$/, '');
-  return resourceControls((all as Record<string, ResourceLimit | undefined>)[name]);
+  return (all as Record<string, ResourceLimit | undefined>)[serviceName.replace(/\.service$/, '')];
+}
+
+/** The resource controls the inventory gives a service on this host (`resource_limits.<service>`), if any. */
+export function serviceLimits(hostVars: Record<string, unknown>, serviceName: string): ResourceControls | undefined {
+  return resourceControls(serviceLimit(hostVars, serviceName));
 }
 
 /**
